@@ -1,0 +1,1 @@
+"""Disposable desktop environments for AI testers, one Docker container each."""

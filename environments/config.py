@@ -1,0 +1,191 @@
+"""The app's settings, read from Django settings and checked before use.
+
+`load_config()` turns the raw `ENV_*` strings into typed values and raises
+`InvalidValueError` naming the setting and what it expects, so that nothing is
+created with a bad value. Argument checks shared by several services (the
+name suffix) live here too.
+"""
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from environments.exceptions import InvalidValueError
+
+# Docker accepts names matching this; the full name also serves as the
+# container's host name, which is limited to 63 characters.
+_DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+MAX_CONTAINER_NAME = 63
+_IMAGE_PART = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_BYTE_SIZE = re.compile(r"^[1-9][0-9]*[bkmgBKMG]?$")
+_UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+# VNC password authentication (RFB "VNC auth") uses at most 8 characters.
+MAX_VNC_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Validated settings of the environments app."""
+
+    docker_host: str
+    image_name: str
+    image_tag: str
+    base_image: str
+    container_prefix: str
+    bind_address: str
+    ssh_user: str
+    ssh_password: str
+    vnc_password: str
+    health_check_timeout: float
+    health_check_interval: float
+    shm_size: str
+    memory_limit: str
+    pids_limit: int
+
+    @property
+    def image_ref(self) -> str:
+        return f"{self.image_name}:{self.image_tag}"
+
+    @property
+    def connect_host(self) -> str:
+        """Address to reach published ports from this machine."""
+        if ipaddress.ip_address(self.bind_address).is_unspecified:
+            return "127.0.0.1" if ":" not in self.bind_address else "::1"
+        return self.bind_address
+
+
+def load_config() -> EnvironmentConfig:
+    """Read and check the app's settings.
+
+    Raises:
+        InvalidValueError: a setting has a value that cannot be used.
+    """
+    prefix = _setting("ENV_CONTAINER_PREFIX")
+    if not _DOCKER_NAME.match(prefix) or len(prefix) > MAX_CONTAINER_NAME - 2:
+        raise InvalidValueError(
+            "ENV_CONTAINER_PREFIX",
+            "letters, digits, '_', '.' or '-', starting with a letter or digit, "
+            f"at most {MAX_CONTAINER_NAME - 2} characters",
+            prefix,
+        )
+
+    return EnvironmentConfig(
+        docker_host=_setting("DOCKER_HOST"),
+        image_name=_matching("ENV_IMAGE_NAME", _IMAGE_PART, "a lower-case image name"),
+        image_tag=_matching("ENV_IMAGE_TAG", _IMAGE_TAG, "an image tag"),
+        base_image=_base_image(),
+        container_prefix=prefix,
+        bind_address=_ip_address("ENV_BIND_ADDRESS"),
+        ssh_user=_matching("ENV_SSH_USER", _UNIX_USER, "a Unix user name"),
+        ssh_password=_password("ENV_SSH_PASSWORD", max_length=None),
+        vnc_password=_password("ENV_VNC_PASSWORD", max_length=MAX_VNC_PASSWORD),
+        health_check_timeout=_positive_number("ENV_HEALTH_CHECK_TIMEOUT"),
+        health_check_interval=_positive_number("ENV_HEALTH_CHECK_INTERVAL"),
+        shm_size=_matching("ENV_SHM_SIZE", _BYTE_SIZE, "a size such as 512m or 1g"),
+        memory_limit=_memory_limit(),
+        pids_limit=_positive_integer("ENV_PIDS_LIMIT"),
+    )
+
+
+def validate_name_suffix(name_suffix: str, prefix: str) -> str:
+    """Return the container name for `name_suffix`, or raise if Docker would not.
+
+    Raises:
+        InvalidValueError: the suffix is empty, too long or has characters
+            Docker rejects in a container name.
+    """
+    limit = MAX_CONTAINER_NAME - len(prefix) - 1
+    if (
+        not isinstance(name_suffix, str)
+        or not _DOCKER_NAME.match(name_suffix)
+        or len(name_suffix) > limit
+    ):
+        raise InvalidValueError(
+            "name_suffix",
+            "letters, digits, '_', '.' or '-', starting with a letter or digit, "
+            f"at most {limit} characters",
+            name_suffix if len(str(name_suffix)) <= 80 else f"{name_suffix!s:.80}...",
+        )
+    return f"{prefix}-{name_suffix}"
+
+
+def parse_seconds(name: str, raw: object, *, allow_zero: bool = False) -> float:
+    """Read a number of seconds given as a setting or an argument."""
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        raise InvalidValueError(name, "a number of seconds greater than 0", raw)
+    return value
+
+
+def _setting(name: str) -> str:
+    return str(getattr(settings, name, "") or "").strip()
+
+
+def _matching(name: str, pattern: re.Pattern[str], expected: str) -> str:
+    value = _setting(name)
+    if not pattern.match(value):
+        raise InvalidValueError(name, expected, value)
+    return value
+
+
+def _base_image() -> str:
+    value = _setting("ENV_BASE_IMAGE")
+    name, _, tag = value.partition(":")
+    if not _IMAGE_PART.match(name) or (tag and not _IMAGE_TAG.match(tag)):
+        raise InvalidValueError(
+            "ENV_BASE_IMAGE", "an image such as debian:trixie-slim", value
+        )
+    return value
+
+
+def _ip_address(name: str) -> str:
+    value = _setting(name)
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise InvalidValueError(
+            name, "an IP address such as 127.0.0.1", value
+        ) from None
+
+
+def _password(name: str, *, max_length: int | None) -> str:
+    # The value itself never appears in an error: it is a secret.
+    value = str(getattr(settings, name, "") or "")
+    if "\n" in value or "\r" in value:
+        raise InvalidValueError(name, "a password on a single line")
+    if max_length is not None and len(value) > max_length:
+        raise InvalidValueError(
+            name,
+            f"at most {max_length} characters (VNC password authentication uses "
+            f"only {max_length}, it is {len(value)}); shorten it, or leave it "
+            "empty to generate one per environment",
+        )
+    return value
+
+
+def _positive_number(name: str) -> float:
+    return parse_seconds(name, _setting(name))
+
+
+def _positive_integer(name: str) -> int:
+    value = _setting(name)
+    if not value.isdigit() or int(value) <= 0:
+        raise InvalidValueError(name, "a whole number greater than 0", value)
+    return int(value)
+
+
+def _memory_limit() -> str:
+    value = _setting("ENV_MEMORY_LIMIT")
+    if value.lower() in ("", "0", "none"):
+        return ""
+    if not _BYTE_SIZE.match(value):
+        raise InvalidValueError(
+            "ENV_MEMORY_LIMIT", "a size such as 2g, or 'none' for no limit", value
+        )
+    return value

@@ -1,0 +1,213 @@
+"""`manage.py test_environment`: provision, verify and remove one environment.
+
+The CI smoke job runs this and reads the exit status: 0 only when SSH, VNC
+and Playwright were all verified. Failures raise `CommandError` with one line
+and an exit status from `_reporting` (1 a check failed, 2 bad input, 3 no
+engine, 4 image problem, 5 provisioning failed).
+"""
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from environments.config import parse_seconds
+from environments.exceptions import EnvironmentsError
+from environments.management.commands._reporting import (
+    EXIT_CHECK_FAILED,
+    exit_status_for,
+    split_message,
+)
+from environments.services import (
+    close_docker_client,
+    ensure_image,
+    get_docker_client,
+    get_playwright_cdp_url,
+    provision_environment,
+    teardown_environment,
+    verify_playwright_connection,
+)
+from environments.services.orchestration import verify_ssh, verify_vnc
+from environments.types import ContainerInfo
+
+T = TypeVar("T")
+
+
+class Command(BaseCommand):
+    help = (
+        "Provision an environment, verify SSH, VNC and Playwright for real, and "
+        "remove it. Exits 0 only when every check passed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--rebuild", action="store_true", help="Build the image again first."
+        )
+        parser.add_argument(
+            "--no-cleanup",
+            action="store_true",
+            help="Keep the container and print how to connect to it.",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON object as the result."
+        )
+        parser.add_argument(
+            "--name-suffix",
+            default="",
+            help="Container name suffix (default: smoke-<random>).",
+        )
+        parser.add_argument(
+            "--timeout",
+            default=None,
+            help="Seconds to wait for readiness (default: ENV_HEALTH_CHECK_TIMEOUT).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.as_json = bool(options["json"])
+        self.verbosity = int(options["verbosity"])
+        self.steps: list[dict[str, Any]] = []
+        self.report: dict[str, Any] = {"ok": False, "steps": self.steps}
+        name_suffix = options["name_suffix"] or f"smoke-{secrets.token_hex(3)}"
+        keep = bool(options["no_cleanup"])
+
+        try:
+            timeout = (
+                None
+                if options["timeout"] is None
+                else parse_seconds("--timeout", options["timeout"])
+            )
+            self._run(
+                name_suffix, rebuild=options["rebuild"], keep=keep, timeout=timeout
+            )
+        except EnvironmentsError as error:
+            self._fail(error, exit_status_for(error))
+        finally:
+            if self.as_json:
+                self.stdout.write(json.dumps(self.report, indent=2))
+
+    def _run(
+        self, name_suffix: str, *, rebuild: bool, keep: bool, timeout: float | None
+    ) -> None:
+        client = self._step(
+            "engine", "Connecting to the Docker engine", get_docker_client
+        )
+        info: ContainerInfo | None = None
+        try:
+            image = self._step(
+                "image", "Ensuring the image", lambda: ensure_image(client, rebuild)
+            )
+            self.report["image"] = image
+            info = self._step(
+                "provision",
+                f"Provisioning environment {name_suffix}",
+                lambda: provision_environment(client, name_suffix, timeout=timeout),
+            )
+            self._describe(info)
+
+            current = info
+            results = {
+                "ssh": self._step("ssh", "Verifying SSH", lambda: verify_ssh(current)),
+                "vnc": self._step("vnc", "Verifying VNC", lambda: verify_vnc(current)),
+                "playwright": self._step(
+                    "playwright",
+                    "Verifying Playwright over CDP",
+                    lambda: verify_playwright_connection(current.ports),
+                ),
+            }
+            self.report["results"] = results
+            self.report["ok"] = all(results.values())
+        finally:
+            # Also on failures and interrupts; --no-cleanup keeps it on purpose.
+            if info is not None and not keep:
+                self._step(
+                    "teardown",
+                    "Removing the container",
+                    lambda: teardown_environment(client, info.container_id),
+                )
+            close_docker_client(client)
+
+        if keep and info is not None:
+            self._print_connection_help(info)
+        if not self.report["ok"]:
+            failed = [name for name, ok in results.items() if not ok]
+            message = (
+                f"Verification failed for: {', '.join(failed)} "
+                "(set ENV_LOG_LEVEL=INFO to see why)"
+            )
+            self.report["error"] = message
+            raise CommandError(message, returncode=EXIT_CHECK_FAILED)
+        self._say(
+            self.style.SUCCESS("All checks passed: SSH, VNC and Playwright verified.")
+        )
+
+    def _step(self, key: str, title: str, action: Callable[[], T]) -> T:
+        started = time.monotonic()
+        record: dict[str, Any] = {"name": key, "ok": False, "seconds": 0.0}
+        self.steps.append(record)
+        try:
+            value = action()
+        finally:
+            record["seconds"] = round(time.monotonic() - started, 3)
+        record["ok"] = value is not False
+        outcome = (
+            self.style.SUCCESS("OK") if record["ok"] else self.style.ERROR("FAILED")
+        )
+        self._say(f"{title} ... {outcome} ({record['seconds']:.2f}s)")
+        return value
+
+    def _describe(self, info: ContainerInfo) -> None:
+        ports = info.ports
+        self.report["container"] = {
+            "id": info.container_id,
+            "name": info.name,
+            "ports": {"ssh": ports.ssh, "vnc": ports.vnc, "cdp": ports.playwright_cdp},
+            "host": ports.host,
+            "cdp_url": get_playwright_cdp_url(ports),
+        }
+        if self.verbosity >= 2:
+            self._say(
+                f"  container {info.name} ({info.container_id[:12]}) on {ports.host}: "
+                f"ssh {ports.ssh}, vnc {ports.vnc}, cdp {ports.playwright_cdp}"
+            )
+
+    def _print_connection_help(self, info: ContainerInfo) -> None:
+        ports = info.ports
+        credentials = info.credentials
+        user = credentials.ssh_user if credentials else "root"
+        lines = [
+            "The environment is kept running (--no-cleanup):",
+            f"  SSH:  ssh -p {ports.ssh} {user}@{ports.host}",
+            f"  VNC:  {ports.host}:{ports.vnc}",
+            f"  CDP:  {get_playwright_cdp_url(ports)}",
+        ]
+        if credentials is not None:
+            # Printed on request so a person can log in; never logged.
+            lines += [
+                f"  SSH password: {credentials.ssh_password}",
+                f"  VNC password: {credentials.vnc_password}",
+            ]
+        lines.append(f"  Remove it with: docker rm -f {info.name}")
+        lines.append("  or: python manage.py cleanup_environments")
+        self.report["kept"] = {
+            "ssh_command": f"ssh -p {ports.ssh} {user}@{ports.host}",
+            "vnc_address": f"{ports.host}:{ports.vnc}",
+            "cdp_url": get_playwright_cdp_url(ports),
+            "remove_command": f"docker rm -f {info.name}",
+        }
+        for line in lines:
+            self._say(line)
+
+    def _fail(self, error: EnvironmentsError, status: int) -> None:
+        headline, details = split_message(error)
+        self.report["error"] = str(error)
+        if details and self.verbosity >= 1 and not self.as_json:
+            self.stderr.write(details)
+        raise CommandError(headline, returncode=status) from error
+
+    def _say(self, text: str) -> None:
+        # With --json the only thing on stdout is the JSON object.
+        if self.verbosity >= 1 and not self.as_json:
+            self.stdout.write(text)
