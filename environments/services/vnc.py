@@ -61,11 +61,11 @@ def vnc_auth_response(challenge: bytes, password: str) -> bytes:
     """Encrypt the server's 16-byte challenge as VNC authentication requires.
 
     VNC uses DES with the password (cut or padded to 8 bytes) as key, each
-    key byte's bits reversed. Triple DES with one 8-byte key is plain DES.
+    key byte's bits reversed. Triple DES with the key three times over is DES.
     """
     key = password.encode("latin-1", errors="replace")[:8].ljust(8, b"\0")
     key = bytes(int(f"{byte:08b}"[::-1], 2) for byte in key)
-    encryptor = Cipher(TripleDES(key), modes.ECB()).encryptor()  # noqa: S305 - required by RFB
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()  # noqa: S305 - required by RFB
     return encryptor.update(challenge) + encryptor.finalize()
 
 
