@@ -73,8 +73,12 @@ def create_container(
     *,
     credentials: Credentials | None = None,
     extra_labels: dict[str, str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> ContainerInfo:
     """Create and start an environment container and read its published ports.
+
+    `timings`, when given, receives `time.monotonic()` stamps of the
+    milestones "created", "started" and "ports".
 
     If anything fails after the container was created, it is removed before
     the error propagates.
@@ -99,12 +103,15 @@ def create_container(
         **(extra_labels or {}),
     }
 
+    stamps = timings if timings is not None else {}
     container = _create_replacing_stale(client, config, name, labels)
+    stamps["created"] = time.monotonic()
     logger.info("created container %s (%s)", name, container.short_id)
     try:
         with docker_errors("Starting the container", config.docker_host):
             container.put_archive(CREDENTIALS_DIR, _credentials_archive(credentials))
             container.start()
+        stamps["started"] = time.monotonic()
         ports = wait_for_port_mapping(
             lambda: _running_port_bindings(container),
             bind_address=config.bind_address,
@@ -118,6 +125,7 @@ def create_container(
                 "Docker did not publish all of " + ", ".join(CONTAINER_PORTS),
                 log_tail(container),
             )
+        stamps["ports"] = time.monotonic()
     except BaseException:
         # Also on KeyboardInterrupt: a half-started container must not stay.
         _remove_quietly(container)

@@ -79,12 +79,15 @@ def wait_for_container_ready(
     *,
     client: DockerClient | None = None,
     container_id: str = "",
+    timings: dict[str, float] | None = None,
 ) -> HealthCheckResult:
     """Poll until SSH, VNC and CDP all answer, and return the final result.
 
     Probing starts at once; pauses start short and back off to `interval`, so
     a fast start is not delayed by a whole interval. With `client` and
     `container_id`, a container that stops during the wait fails it at once.
+    `timings`, when given, receives the `time.monotonic()` stamp at which
+    each service ("ssh", "vnc", "playwright") first answered.
 
     Raises:
         EnvironmentNotReadyError: not all services answered within `timeout`;
@@ -111,6 +114,8 @@ def wait_for_container_ready(
         for name in [n for n, error in errors.items() if error]:
             errors[name] = _probe(name, ports, PROBE_TIMEOUT)
             if not errors[name]:
+                if timings is not None:
+                    timings[name] = time.monotonic()
                 logger.debug("%s ready after %.2fs", name, time.monotonic() - started)
         result = _result(errors)
         if result.all_ok:

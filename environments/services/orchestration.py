@@ -49,12 +49,15 @@ def provision_environment(
     credentials: Credentials | None = None,
     extra_labels: dict[str, str] | None = None,
     check_image: bool = True,
+    timings: dict[str, float] | None = None,
 ) -> ContainerInfo:
     """Ensure the image, start a container and wait until SSH, VNC and CDP answer.
 
-    The returned info carries the environment's credentials. On any failure
-    after the container was created, it is removed before the error
-    propagates.
+    The returned info carries the environment's credentials. `timings`, when
+    given, receives `time.monotonic()` stamps of the milestones "start",
+    "created", "started", "ports", "ssh", "vnc", "playwright" and "ready".
+    On any failure after the container was created, it is removed before the
+    error propagates.
 
     Raises:
         InvalidValueError, BaseImageMissingError, ImageBuildError,
@@ -62,22 +65,33 @@ def provision_environment(
         ContainerExitedError, DockerEngineUnavailableError,
         DockerOperationError.
     """
+    stamps = timings if timings is not None else {}
+    stamps["start"] = time.monotonic()
     load_config()  # fail on a bad setting before touching the engine
     if check_image or rebuild:
         ensure_image(client, rebuild=rebuild)
 
-    started = time.monotonic()
     info = create_container(
-        client, name_suffix, credentials=credentials, extra_labels=extra_labels
+        client,
+        name_suffix,
+        credentials=credentials,
+        extra_labels=extra_labels,
+        timings=stamps,
     )
     try:
         wait_for_container_ready(
-            info.ports, timeout, client=client, container_id=info.container_id
+            info.ports,
+            timeout,
+            client=client,
+            container_id=info.container_id,
+            timings=stamps,
         )
     except BaseException:
         _remove_after_failure(client, info)
         raise
-    logger.info("environment %s ready in %.2fs", info.name, time.monotonic() - started)
+    stamps["ready"] = time.monotonic()
+    waited = stamps["ready"] - stamps["start"]
+    logger.info("environment %s ready in %.2fs", info.name, waited)
     return info
 
 
@@ -87,12 +101,15 @@ def provision_environments(
     *,
     max_parallel: int = 4,
     timeout: float | None = None,
+    timings: dict[str, dict[str, float]] | None = None,
 ) -> list[ContainerInfo]:
     """Provision several environments at once, all or nothing.
 
     At most `max_parallel` start at the same time. If one fails, the others
     are removed and the error names the one that failed. The infos come back
-    in the order of `name_suffixes`; each has its own host ports.
+    in the order of `name_suffixes`; each has its own host ports. `timings`,
+    when given, receives each suffix's milestones as `provision_environment`
+    records them.
 
     Raises:
         InvalidValueError: a suffix is invalid or repeated, or max_parallel < 1.
@@ -111,11 +128,19 @@ def provision_environments(
             "max_parallel", "a whole number of at least 1", max_parallel
         )
     ensure_image(client)  # once, so parallel starts never build concurrently
+    stamps = timings if timings is not None else {}
+    for suffix in name_suffixes:
+        stamps[suffix] = {}
 
     pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="provision")
     futures: dict[Future[ContainerInfo], str] = {
         pool.submit(
-            provision_environment, client, suffix, timeout=timeout, check_image=False
+            provision_environment,
+            client,
+            suffix,
+            timeout=timeout,
+            check_image=False,
+            timings=stamps[suffix],
         ): suffix
         for suffix in name_suffixes
     }
