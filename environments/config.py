@@ -64,7 +64,7 @@ def load_config() -> EnvironmentConfig:
         InvalidValueError: a setting has a value that cannot be used.
     """
     prefix = _setting("ENV_CONTAINER_PREFIX")
-    if not _DOCKER_NAME.match(prefix) or len(prefix) > MAX_CONTAINER_NAME - 2:
+    if not _DOCKER_NAME.fullmatch(prefix) or len(prefix) > MAX_CONTAINER_NAME - 2:
         raise InvalidValueError(
             "ENV_CONTAINER_PREFIX",
             "letters, digits, '_', '.' or '-', starting with a letter or digit, "
@@ -100,7 +100,7 @@ def validate_name_suffix(name_suffix: str, prefix: str) -> str:
     limit = MAX_CONTAINER_NAME - len(prefix) - 1
     if (
         not isinstance(name_suffix, str)
-        or not _DOCKER_NAME.match(name_suffix)
+        or not _DOCKER_NAME.fullmatch(name_suffix)
         or len(name_suffix) > limit
     ):
         raise InvalidValueError(
@@ -129,7 +129,7 @@ def _setting(name: str) -> str:
 
 def _matching(name: str, pattern: re.Pattern[str], expected: str) -> str:
     value = _setting(name)
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         raise InvalidValueError(name, expected, value)
     return value
 
@@ -137,7 +137,7 @@ def _matching(name: str, pattern: re.Pattern[str], expected: str) -> str:
 def _base_image() -> str:
     value = _setting("ENV_BASE_IMAGE")
     name, _, tag = value.partition(":")
-    if not _IMAGE_PART.match(name) or (tag and not _IMAGE_TAG.match(tag)):
+    if not _IMAGE_PART.fullmatch(name) or (tag and not _IMAGE_TAG.fullmatch(tag)):
         raise InvalidValueError(
             "ENV_BASE_IMAGE", "an image such as debian:trixie-slim", value
         )
@@ -175,7 +175,7 @@ def _positive_number(name: str) -> float:
 
 def _positive_integer(name: str) -> int:
     value = _setting(name)
-    if not value.isdigit() or int(value) <= 0:
+    if not (value.isascii() and value.isdigit()) or int(value) <= 0:
         raise InvalidValueError(name, "a whole number greater than 0", value)
     return int(value)
 
@@ -184,7 +184,7 @@ def _memory_limit() -> str:
     value = _setting("ENV_MEMORY_LIMIT")
     if value.lower() in ("", "0", "none"):
         return ""
-    if not _BYTE_SIZE.match(value):
+    if not _BYTE_SIZE.fullmatch(value):
         raise InvalidValueError(
             "ENV_MEMORY_LIMIT", "a size such as 2g, or 'none' for no limit", value
         )

@@ -25,7 +25,8 @@ def get_playwright_cdp_url(ports: ContainerPorts) -> str:
     An IP address, not `localhost`: that name may resolve to IPv6 first, where
     nothing is published.
     """
-    return f"http://{ports.host}:{ports.playwright_cdp}"
+    host = f"[{ports.host}]" if ":" in ports.host else ports.host
+    return f"http://{host}:{ports.playwright_cdp}"
 
 
 def verify_playwright_connection(

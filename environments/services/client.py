@@ -49,7 +49,12 @@ def _short_reason(error: Exception) -> str:
     # message ("No such file or directory", "Connection refused") is the one
     # a user can act on.
     reason: BaseException = error
-    while reason.__context__ is not None and not isinstance(reason, OSError):
-        reason = reason.__context__
+    while True:
+        inner = reason.__cause__ or reason.__context__
+        if inner is None:
+            break
+        reason = inner
+    if reason.args and isinstance(reason.args[-1], BaseException):
+        reason = reason.args[-1]
     text = str(reason).strip() or type(reason).__name__
     return text.splitlines()[0]

@@ -264,7 +264,8 @@ def _replace_or_refuse(
 
 
 def _running_port_bindings(container: Container) -> PortBindings | None:
-    container.reload()
+    with docker_errors("Reading the published ports", load_config().docker_host):
+        container.reload()
     if container.status in ("exited", "dead"):
         exit_code = container.attrs.get("State", {}).get("ExitCode")
         raise ContainerExitedError(

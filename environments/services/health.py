@@ -123,7 +123,13 @@ def wait_for_container_ready(
             return result
 
         if client is not None and container_id:
-            _fail_if_stopped(client, container_id, result, time.monotonic() - started)
+            _fail_if_stopped(
+                client,
+                container_id,
+                result,
+                time.monotonic() - started,
+                docker_host=config.docker_host,
+            )
         now = time.monotonic()
         if now >= deadline:
             raise EnvironmentNotReadyError(
@@ -171,9 +177,14 @@ def _greeting_error(
 
 
 def _fail_if_stopped(
-    client: DockerClient, container_id: str, result: HealthCheckResult, waited: float
+    client: DockerClient,
+    container_id: str,
+    result: HealthCheckResult,
+    waited: float,
+    *,
+    docker_host: str,
 ) -> None:
-    with docker_errors("Inspecting the container"):
+    with docker_errors("Inspecting the container", docker_host):
         try:
             container = client.containers.get(container_id)
         except NotFound:

@@ -30,7 +30,12 @@ def parse_duration(text: str) -> timedelta:
             "--older-than", "a duration such as 90s, 30m, 2h or 1d", text
         )
     amount, unit = match.groups()
-    return timedelta(seconds=float(amount) * _UNIT_SECONDS[unit])
+    try:
+        return timedelta(seconds=float(amount) * _UNIT_SECONDS[unit])
+    except OverflowError:
+        raise InvalidValueError(
+            "--older-than", "a duration of at most 999999999 days", text
+        ) from None
 
 
 class Command(BaseCommand):

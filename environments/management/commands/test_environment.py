@@ -121,13 +121,15 @@ class Command(BaseCommand):
             self.report["ok"] = all(results.values())
         finally:
             # Also on failures and interrupts; --no-cleanup keeps it on purpose.
-            if info is not None and not keep:
-                self._step(
-                    "teardown",
-                    "Removing the container",
-                    lambda: teardown_environment(client, info.container_id),
-                )
-            close_docker_client(client)
+            try:
+                if info is not None and not keep:
+                    self._step(
+                        "teardown",
+                        "Removing the container",
+                        lambda: teardown_environment(client, info.container_id),
+                    )
+            finally:
+                close_docker_client(client)
 
         if keep and info is not None:
             self._print_connection_help(info)

@@ -35,18 +35,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _test_prefix() -> Iterator[None]:
-    # Session-wide: module fixtures provision environments too, and the
+# The tests assert the documented defaults, whatever a local .env says.
+TEST_SETTINGS = {
+    "ENV_CONTAINER_PREFIX": TEST_PREFIX,
+    "ENV_BIND_ADDRESS": "127.0.0.1",
+    "ENV_SSH_USER": "root",
+    "ENV_SSH_PASSWORD": "",
+    "ENV_VNC_PASSWORD": "",
+    "ENV_HEALTH_CHECK_TIMEOUT": "60",
+    "ENV_HEALTH_CHECK_INTERVAL": "2",
+    "ENV_SHM_SIZE": "1g",
+    "ENV_MEMORY_LIMIT": "2g",
+    "ENV_PIDS_LIMIT": "2048",
+}
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _test_settings() -> Iterator[None]:
+    # Package-wide: module fixtures provision environments too, and the
     # per-test `settings` fixture cannot reach them.
-    original = settings.ENV_CONTAINER_PREFIX
-    settings.ENV_CONTAINER_PREFIX = TEST_PREFIX
+    originals = {name: getattr(settings, name) for name in TEST_SETTINGS}
+    for name, value in TEST_SETTINGS.items():
+        setattr(settings, name, value)
     yield
-    settings.ENV_CONTAINER_PREFIX = original
+    for name, value in originals.items():
+        setattr(settings, name, value)
 
 
-@pytest.fixture(scope="session")
-def docker_client(_test_prefix: None) -> Iterator[DockerClient]:
+@pytest.fixture(scope="package")
+def docker_client(_test_settings: None) -> Iterator[DockerClient]:
     try:
         client = get_docker_client()
     except DockerEngineUnavailableError as error:
