@@ -146,3 +146,44 @@ def test_no_screensaver_locker_or_power_manager_runs(
     for name in UNWANTED_PROCESSES:
         assert name not in processes, f"{name} is running"
     assert check_container_health(environment.ports).all_ok
+
+
+# Windows expected on a fresh desktop: the panel, the desktop background and
+# Chromium's own window. Anything else (a welcome dialog, an error box, a
+# "restore pages" prompt) is something an agent would have to click away.
+EXPECTED_WINDOW_CLASSES = {"xfce4-panel", "xfdesktop", "chromium"}
+LIST_WINDOWS = (
+    "for id in $(xprop -root _NET_CLIENT_LIST | grep -o '0x[0-9a-f]*'); do "
+    "xprop -id $id WM_CLASS _NET_WM_WINDOW_TYPE | tr '\\n' ' '; echo; done"
+)
+
+
+def test_no_dialog_is_on_screen_after_start(
+    docker_client: DockerClient, own_environment: ContainerInfo
+) -> None:
+    ssh = create_ssh_connection(
+        own_environment.ports, credentials=own_environment.credentials
+    )
+    try:
+        windows: list[str] = []
+        deadline = time.monotonic() + 15
+        # The desktop's programs map their windows shortly after start.
+        while time.monotonic() < deadline:
+            windows = execute_ssh_command(ssh, LIST_WINDOWS).stdout.splitlines()
+            if (
+                sum("Chromium" in w or "chromium" in w for w in windows)
+                and len(windows) >= 3
+            ):
+                break
+            time.sleep(0.5)
+        time.sleep(2)  # a dialog would come up within this grace
+        windows = execute_ssh_command(ssh, LIST_WINDOWS).stdout.splitlines()
+    finally:
+        close_ssh_connection(ssh)
+
+    assert windows, "no windows listed"
+    for window in windows:
+        assert "DIALOG" not in window, window
+        assert any(f'"{name}"' in window.lower() for name in EXPECTED_WINDOW_CLASSES), (
+            window
+        )
