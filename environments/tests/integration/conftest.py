@@ -10,6 +10,7 @@ when tests fail.
 import os
 from collections.abc import Iterator
 
+import paramiko
 import pytest
 from django.conf import settings
 from docker import DockerClient
@@ -17,6 +18,8 @@ from docker import DockerClient
 from environments.exceptions import DockerEngineUnavailableError
 from environments.services import (
     close_docker_client,
+    close_ssh_connection,
+    create_ssh_connection,
     ensure_image,
     get_docker_client,
     list_containers,
@@ -89,3 +92,13 @@ def environment(docker_client: DockerClient) -> Iterator[ContainerInfo]:
     info = provision_environment(docker_client, f"shared-{os.getpid()}")
     yield info
     teardown_environment(docker_client, info.container_id)
+
+
+@pytest.fixture
+def ssh(environment: ContainerInfo) -> Iterator[paramiko.SSHClient]:
+    """An SSH connection to the module's shared environment."""
+    connection = create_ssh_connection(
+        environment.ports, credentials=environment.credentials
+    )
+    yield connection
+    close_ssh_connection(connection)

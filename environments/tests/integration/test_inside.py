@@ -34,15 +34,6 @@ UNWANTED_PROCESSES = (
 
 
 @pytest.fixture
-def ssh(environment: ContainerInfo) -> Iterator[paramiko.SSHClient]:
-    connection = create_ssh_connection(
-        environment.ports, credentials=environment.credentials
-    )
-    yield connection
-    close_ssh_connection(connection)
-
-
-@pytest.fixture
 def own_environment(docker_client: DockerClient) -> Iterator[ContainerInfo]:
     """An environment a test may damage."""
     info = provision_environment(docker_client, "damaged")

@@ -1,10 +1,8 @@
 """The whole lifecycle on a real engine: image, provision, use, teardown."""
 
 import time
-from collections.abc import Iterator
 
 import paramiko
-import pytest
 from docker import DockerClient
 from playwright.sync_api import sync_playwright
 from pytest_django.fixtures import Settings
@@ -12,8 +10,6 @@ from pytest_django.fixtures import Settings
 from environments.services import (
     check_container_health,
     check_vnc_connection,
-    close_ssh_connection,
-    create_ssh_connection,
     ensure_image,
     execute_ssh_command,
     full_verification,
@@ -27,15 +23,6 @@ from environments.services import (
 )
 from environments.services.vnc import authenticate_vnc
 from environments.types import ContainerInfo
-
-
-@pytest.fixture
-def ssh(environment: ContainerInfo) -> Iterator[paramiko.SSHClient]:
-    connection = create_ssh_connection(
-        environment.ports, credentials=environment.credentials
-    )
-    yield connection
-    close_ssh_connection(connection)
 
 
 def test_ensure_image_finds_the_built_image_without_rebuilding(
