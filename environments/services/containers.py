@@ -96,18 +96,18 @@ def create_container(
     credentials = credentials or generate_credentials(config)
     created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     labels = {
+        **(extra_labels or {}),  # first, so they cannot override ours
         LABEL_MANAGED: "true",
         LABEL_PREFIX: config.container_prefix,
         LABEL_NAME_SUFFIX: name_suffix,
         LABEL_CREATED: created_at,
-        **(extra_labels or {}),
     }
 
     stamps = timings if timings is not None else {}
     container = _create_replacing_stale(client, config, name, labels)
-    stamps["created"] = time.monotonic()
-    logger.info("created container %s (%s)", name, container.short_id)
     try:
+        stamps["created"] = time.monotonic()
+        logger.info("created container %s (%s)", name, container.short_id)
         with docker_errors("Starting the container", config.docker_host):
             container.put_archive(CREDENTIALS_DIR, _credentials_archive(credentials))
             container.start()
