@@ -16,7 +16,8 @@ ENGINE_LOG="${ENGINE_LOG:-/tmp/auto-tester-dockerd.log}"
 STARTED_ENGINE_PID=""
 
 say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# die MESSAGE [STATUS]: the statuses match the commands' (3: no engine).
+die() { printf 'error: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 ensure_python_env() {
     local stamp="$VENV/.installed"
@@ -39,13 +40,37 @@ ensure_env_file() {
     fi
 }
 
-engine_answers() {
-    (cd "$REPO_ROOT" && "$PYTHON" - <<'PY' >/dev/null 2>&1
-import django, os
+# Runs a short check through the app itself, so that .env and DOCKER_HOST
+# count exactly as they do for the commands. Exit status: 0 yes, 1 no,
+# 2 a setting is invalid (its message on stderr), 3 no engine answers.
+app_check() {
+    (cd "$REPO_ROOT" && "$PYTHON" - "$1" <<'PY'
+import os
+import sys
+
+import django
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auto_tester.settings")
 django.setup()
+
+from docker.errors import ImageNotFound
+
+from environments.config import load_config
+from environments.exceptions import DockerEngineUnavailableError, EnvironmentsError
 from environments.services import get_docker_client
-get_docker_client().close()
+
+try:
+    client = get_docker_client()
+    if sys.argv[1] == "base-image":
+        client.images.get(load_config().base_image)
+    client.close()
+except DockerEngineUnavailableError:
+    sys.exit(3)
+except ImageNotFound:
+    sys.exit(1)
+except EnvironmentsError as error:
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
 PY
     )
 }
@@ -53,12 +78,23 @@ PY
 # Starts dockerd in the background when no engine answers; sets
 # STARTED_ENGINE_PID so that a caller (CI) can stop what it started.
 ensure_engine() {
-    engine_answers && return 0
+    local status=0
+    app_check engine || status=$?
+    case $status in
+        0) return 0 ;;
+        3) ;;
+        *) exit "$status" ;;  # an invalid setting: app_check said which
+    esac
 
     if [ -n "${DOCKER_HOST:-}" ] || grep -qs '^DOCKER_HOST=.' "$REPO_ROOT/.env"; then
-        die "no Docker engine answers at the configured DOCKER_HOST; start it, or unset DOCKER_HOST to use a local engine"
+        die "no Docker engine answers at the configured DOCKER_HOST; start it, or unset DOCKER_HOST to use a local engine" 3
     fi
-    [ "$(id -u)" = 0 ] || die "no Docker engine answers; start one (sudo dockerd &, or sudo systemctl start docker) and run this again"
+    if [ -e /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+        die "dockerd is running (pid $(cat /var/run/docker.pid)) but does not answer on its socket; see its log, or stop it and run this again" 3
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        die "no Docker engine answers; start one (sudo dockerd &, or sudo systemctl start docker), make sure you may use its socket (the docker group), and run this again" 3
+    fi
 
     if ! command -v dockerd >/dev/null 2>&1; then
         say "installing Debian's docker.io (the Docker engine)"
@@ -70,7 +106,7 @@ ensure_engine() {
     dockerd >"$ENGINE_LOG" 2>&1 &
     STARTED_ENGINE_PID=$!
     for _ in $(seq 1 120); do
-        engine_answers && return 0
+        app_check engine 2>/dev/null && return 0
         kill -0 "$STARTED_ENGINE_PID" 2>/dev/null || break
         sleep 0.5
     done
@@ -90,13 +126,17 @@ stop_started_engine() {
 }
 
 ensure_base_image() {
+    app_check base-image && return 0
+
     if [ "$(id -u)" = 0 ] && ! command -v mmdebstrap >/dev/null 2>&1 \
         && ! command -v debootstrap >/dev/null 2>&1; then
         say "installing mmdebstrap (to make the base image without a registry)"
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
     fi
-    (cd "$REPO_ROOT" && "$PYTHON" manage.py build_base_image --if-missing)
+    say "making the base image (pulled if a registry answers, else bootstrapped)"
+    # stdout stays free for the command that follows (test_environment --json).
+    (cd "$REPO_ROOT" && "$PYTHON" manage.py build_base_image --if-missing) >&2
 }
 
 setup_all() {

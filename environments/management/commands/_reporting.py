@@ -14,6 +14,7 @@ EXIT_INVALID_INPUT = 2
 EXIT_ENGINE_UNAVAILABLE = 3
 EXIT_IMAGE_FAILED = 4
 EXIT_PROVISION_FAILED = 5
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C
 
 
 def exit_status_for(error: EnvironmentsError) -> int:

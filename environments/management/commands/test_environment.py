@@ -3,21 +3,22 @@
 The CI smoke job runs this and reads the exit status: 0 only when SSH, VNC
 and Playwright were all verified. Failures raise `CommandError` with one line
 and an exit status from `_reporting` (1 a check failed, 2 bad input, 3 no
-engine, 4 image problem, 5 provisioning failed).
+engine, 4 image problem, 5 provisioning failed, 130 interrupted).
 """
 
 import json
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from environments.config import parse_seconds
+from environments.config import load_config, parse_seconds, validate_name_suffix
 from environments.exceptions import EnvironmentsError
 from environments.management.commands._reporting import (
     EXIT_CHECK_FAILED,
+    EXIT_INTERRUPTED,
     exit_status_for,
     split_message,
 )
@@ -39,7 +40,9 @@ T = TypeVar("T")
 class Command(BaseCommand):
     help = (
         "Provision an environment, verify SSH, VNC and Playwright for real, and "
-        "remove it. Exits 0 only when every check passed."
+        "remove it. Exit status: 0 every check passed, 1 a check failed, 2 a "
+        "setting or argument is invalid, 3 no Docker engine answers, 4 the image "
+        "could not be made, 5 provisioning failed, 130 interrupted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -74,6 +77,9 @@ class Command(BaseCommand):
         keep = bool(options["no_cleanup"])
 
         try:
+            # Bad settings and arguments fail before anything is touched.
+            config = load_config()
+            validate_name_suffix(name_suffix, config.container_prefix)
             timeout = (
                 None
                 if options["timeout"] is None
@@ -84,6 +90,10 @@ class Command(BaseCommand):
             )
         except EnvironmentsError as error:
             self._fail(error, exit_status_for(error))
+        except KeyboardInterrupt:
+            message = "Interrupted" + ("" if keep else "; nothing was left running")
+            self.report["error"] = message
+            raise CommandError(message, returncode=EXIT_INTERRUPTED) from None
         finally:
             if self.as_json:
                 self.stdout.write(json.dumps(self.report, indent=2))
@@ -146,19 +156,22 @@ class Command(BaseCommand):
         )
 
     def _step(self, key: str, title: str, action: Callable[[], T]) -> T:
+        """Run one step, printing its title first and its outcome when done."""
         started = time.monotonic()
         record: dict[str, Any] = {"name": key, "ok": False, "seconds": 0.0}
         self.steps.append(record)
+        self._say(f"{title} ... ", ending="")
+        value: Any = False
         try:
             value = action()
         finally:
             record["seconds"] = round(time.monotonic() - started, 3)
-        record["ok"] = value is not False
-        outcome = (
-            self.style.SUCCESS("OK") if record["ok"] else self.style.ERROR("FAILED")
-        )
-        self._say(f"{title} ... {outcome} ({record['seconds']:.2f}s)")
-        return value
+            record["ok"] = value is not False
+            outcome = (
+                self.style.SUCCESS("OK") if record["ok"] else self.style.ERROR("FAILED")
+            )
+            self._say(f"{outcome} ({record['seconds']:.2f}s)")
+        return cast(T, value)
 
     def _describe(self, info: ContainerInfo) -> None:
         ports = info.ports
@@ -192,13 +205,15 @@ class Command(BaseCommand):
                 f"  VNC password: {credentials.vnc_password}",
             ]
         lines.append(f"  Remove it with: docker rm -f {info.name}")
-        lines.append("  or: python manage.py cleanup_environments")
         self.report["kept"] = {
             "ssh_command": f"ssh -p {ports.ssh} {user}@{ports.host}",
             "vnc_address": f"{ports.host}:{ports.vnc}",
             "cdp_url": get_playwright_cdp_url(ports),
             "remove_command": f"docker rm -f {info.name}",
         }
+        if credentials is not None:
+            self.report["kept"]["ssh_password"] = credentials.ssh_password
+            self.report["kept"]["vnc_password"] = credentials.vnc_password
         for line in lines:
             self._say(line)
 
@@ -209,7 +224,8 @@ class Command(BaseCommand):
             self.stderr.write(details)
         raise CommandError(headline, returncode=status) from error
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, ending: str = "\n") -> None:
         # With --json the only thing on stdout is the JSON object.
         if self.verbosity >= 1 and not self.as_json:
-            self.stdout.write(text)
+            self.stdout.write(text, ending=ending)
+            self.stdout.flush()

@@ -266,6 +266,8 @@ def test_no_cleanup_with_json_reports_the_kept_environment(services: Services) -
         "vnc_address": "127.0.0.1:45900",
         "cdp_url": "http://127.0.0.1:49222",
         "remove_command": "docker rm -f auto-tester-env-smoke",
+        "ssh_password": "ssh-pw",
+        "vnc_password": "vnc-pw",
     }
 
 
@@ -396,3 +398,41 @@ def test_build_base_image_failure_exits_with_a_one_line_error(
     assert str(caught.value) == "mmdebstrap exited with 1:"
     assert caught.value.returncode == 5
     base_image_services["close_docker_client"].assert_called_once()
+
+
+def test_an_interrupt_is_one_line_with_status_130_and_removes_the_container(
+    services: Services,
+) -> None:
+    services.verify_vnc.side_effect = KeyboardInterrupt
+
+    error, _, _ = smoke_error()
+
+    assert error.returncode == 130
+    assert str(error) == "Interrupted; nothing was left running"
+    services.teardown_environment.assert_called_once_with(
+        services.client, INFO.container_id
+    )
+
+
+def test_a_bad_name_suffix_fails_before_the_engine_is_contacted(
+    services: Services,
+) -> None:
+    error, _, _ = smoke_error("--name-suffix", "bad name!")
+
+    assert error.returncode == 2
+    assert "name_suffix" in str(error)
+    services.get_docker_client.assert_not_called()
+
+
+def test_each_step_title_is_printed_before_the_step_runs(services: Services) -> None:
+    seen: list[str] = []
+    stdout = StringIO()
+
+    def provision(*args: Any, **kwargs: Any) -> ContainerInfo:
+        seen.append(stdout.getvalue())
+        return INFO
+
+    services.provision_environment.side_effect = provision
+    call_command("test_environment", "--name-suffix", "smoke", stdout=stdout)
+
+    assert seen[0].endswith("Provisioning environment smoke ... ")
