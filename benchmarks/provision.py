@@ -38,6 +38,7 @@ from docker import DockerClient  # noqa: E402
 
 from environments.config import load_config  # noqa: E402
 from environments.exceptions import EnvironmentsError  # noqa: E402
+from environments.interrupts import termination_as_interrupt  # noqa: E402
 from environments.services import (  # noqa: E402
     close_docker_client,
     ensure_image,
@@ -60,6 +61,14 @@ def main() -> int:
     options = _parse_arguments()
     settings.ENV_CONTAINER_PREFIX = BENCH_PREFIX
     client = get_docker_client()
+    with termination_as_interrupt():
+        report = _measure_all(client, options)
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _measure_all(client: DockerClient, options: argparse.Namespace) -> dict[str, Any]:
     try:
         if not image_exists(client):
             _progress("the image is missing: building it first (not measured)")
@@ -77,9 +86,7 @@ def main() -> int:
     finally:
         _remove_everything(client)
         close_docker_client(client)
-    json.dump(report, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
+    return report
 
 
 def _parse_arguments() -> argparse.Namespace:

@@ -23,6 +23,7 @@ LABEL_MANAGED = "auto-tester.managed"
 LABEL_PREFIX = "auto-tester.prefix"
 LABEL_NAME_SUFFIX = "auto-tester.name-suffix"
 LABEL_CREATED = "auto-tester.created"
+LABEL_CREATE_REQUEST = "auto-tester.create-request"
 LABEL_CONTEXT_DIGEST = "auto-tester.context-digest"
 
 LOG_TAIL_LINES = 30

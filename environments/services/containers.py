@@ -30,6 +30,7 @@ from environments.exceptions import (
     NotManagedError,
 )
 from environments.services._docker import (
+    LABEL_CREATE_REQUEST,
     LABEL_CREATED,
     LABEL_MANAGED,
     LABEL_NAME_SUFFIX,
@@ -101,10 +102,17 @@ def create_container(
         LABEL_PREFIX: config.container_prefix,
         LABEL_NAME_SUFFIX: name_suffix,
         LABEL_CREATED: created_at,
+        # Identifies this very call's container, so that an interrupt during
+        # the create request removes it and never another caller's.
+        LABEL_CREATE_REQUEST: secrets.token_hex(8),
     }
 
     stamps = timings if timings is not None else {}
-    container = _create_replacing_stale(client, config, name, labels)
+    try:
+        container = _create_replacing_stale(client, config, name, labels)
+    except BaseException:
+        _remove_by_token(client, labels[LABEL_CREATE_REQUEST])
+        raise
     try:
         stamps["created"] = time.monotonic()
         logger.info("created container %s (%s)", name, container.short_id)
@@ -214,7 +222,28 @@ def _create_replacing_stale(
     _replace_or_refuse(client, config, name)
 
     with docker_errors("Creating the container", config.docker_host):
-        return _create(client, config, name, labels)
+        try:
+            return _create(client, config, name, labels)
+        except APIError as error:
+            if error.status_code != 409:
+                raise
+    # Someone else took the name between our removal and our create.
+    _replace_or_refuse(client, config, name, replace=False)
+    raise AssertionError("_replace_or_refuse raises when the name is taken")
+
+
+def _remove_by_token(client: DockerClient, token: str) -> None:
+    """Remove the container a create request made, if it made one."""
+    try:
+        found = client.containers.list(
+            all=True, filters={"label": f"{LABEL_CREATE_REQUEST}={token}"}
+        )
+    except Exception as error:  # the original error matters more
+        logger.warning("could not look for a half-created container: %s", error)
+        return
+    for container in found:
+        if (container.labels or {}).get(LABEL_CREATE_REQUEST) == token:
+            _remove_quietly(container)
 
 
 def _create(
@@ -237,9 +266,13 @@ def _create(
 
 
 def _replace_or_refuse(
-    client: DockerClient, config: EnvironmentConfig, name: str
+    client: DockerClient, config: EnvironmentConfig, name: str, *, replace: bool = True
 ) -> None:
-    """Remove a stopped container of ours holding `name`; refuse anything else."""
+    """Remove an exited container of ours holding `name`; refuse anything else.
+
+    A container that is merely "created" may be another caller's start in
+    progress, so only "exited" and "dead" ones count as stale.
+    """
     with docker_errors("Inspecting the existing container", config.docker_host):
         try:
             existing = client.containers.get(name)
@@ -250,10 +283,9 @@ def _replace_or_refuse(
         raise ContainerNameConflictError(
             name, existing_id, "it is not managed by this app"
         )
-    if existing.status == "running":
-        raise ContainerNameConflictError(
-            name, existing_id, "it is ours and still running"
-        )
+    if existing.status not in ("exited", "dead") or not replace:
+        state = "still running" if existing.status == "running" else existing.status
+        raise ContainerNameConflictError(name, existing_id, f"it is ours and {state}")
 
     logger.info("replacing stopped container %s (%s)", name, existing.short_id)
     with (

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from environments.config import load_config, parse_seconds, validate_name_suffix
 from environments.exceptions import EnvironmentsError
+from environments.interrupts import Received, termination_as_interrupt
 from environments.management.commands._reporting import (
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -76,6 +77,12 @@ class Command(BaseCommand):
         name_suffix = options["name_suffix"] or f"smoke-{secrets.token_hex(3)}"
         keep = bool(options["no_cleanup"])
 
+        with termination_as_interrupt() as received:
+            self._handle(name_suffix, options, keep, received)
+
+    def _handle(
+        self, name_suffix: str, options: dict[str, Any], keep: bool, received: Received
+    ) -> None:
         try:
             # Bad settings and arguments fail before anything is touched.
             config = load_config()
@@ -93,7 +100,11 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             message = "Interrupted" + ("" if keep else "; nothing was left running")
             self.report["error"] = message
-            raise CommandError(message, returncode=EXIT_INTERRUPTED) from None
+            # As a shell reports it: 128 + the signal's number (SIGINT: 130).
+            status = (
+                EXIT_INTERRUPTED if received.number is None else 128 + received.number
+            )
+            raise CommandError(message, returncode=status) from None
         finally:
             if self.as_json:
                 self.stdout.write(json.dumps(self.report, indent=2))

@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -127,3 +129,38 @@ def test_engine_down_from_the_shell_exits_nonzero_without_traceback(
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1, completed.stderr
     assert "DOCKER_HOST" in lines[0] and "none.sock" in lines[0]
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_a_terminated_run_removes_its_container_and_says_so_in_one_line(
+    docker_client: DockerClient, signal_number: int
+) -> None:
+    suffix = f"signal-{signal_number}"
+    environment = {**os.environ, "ENV_CONTAINER_PREFIX": "auto-tester-test"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "test_environment", "--name-suffix", suffix],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _names_ending(docker_client, suffix):
+        time.sleep(0.05)
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 128 + signal_number
+    assert stderr.strip().splitlines() == [
+        "CommandError: Interrupted; nothing was left running"
+    ]
+    assert not _names_ending(docker_client, suffix)
+
+
+def _names_ending(client: DockerClient, suffix: str) -> list[str]:
+    return [
+        c.name or ""
+        for c in client.containers.list(all=True)
+        if (c.name or "").endswith(suffix)
+    ]

@@ -2,6 +2,7 @@
 
 import io
 import tarfile
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -409,3 +410,39 @@ def test_a_container_removed_while_its_ports_are_read_is_an_app_error(
 
     with pytest.raises(EnvironmentsError):
         create_container(as_docker_client(fake_client), "a")
+
+
+def test_a_container_of_ours_still_being_created_is_not_replaced(
+    fake_client: FakeDockerClient,
+) -> None:
+    # Another caller's start in progress: "created", not yet running.
+    starting = fake_client.containers.add(FakeContainer(status="created"))
+    fake_client.containers.create_errors.append(name_taken())
+
+    with pytest.raises(ContainerNameConflictError, match="ours and created"):
+        create_container(as_docker_client(fake_client), "a")
+
+    assert not starting.removed
+
+
+def test_an_interrupt_during_the_create_request_removes_what_it_created(
+    fake_client: FakeDockerClient,
+) -> None:
+    # The engine made the container, but the answer never reached us.
+    real_create = fake_client.containers.create
+
+    def create_then_interrupt(image: str, **kwargs: Any) -> FakeContainer:
+        real_create(image, **kwargs)
+        raise KeyboardInterrupt
+
+    bystander = fake_client.containers.add(
+        FakeContainer(f"{PREFIX}-other", container_id="7" * 64, status="running")
+    )
+    fake_client.containers.create = create_then_interrupt  # type: ignore[method-assign]
+
+    with pytest.raises(KeyboardInterrupt):
+        create_container(as_docker_client(fake_client), "a")
+
+    made = [c for c in fake_client.containers.table if c is not bystander]
+    assert len(made) == 1 and made[0].removed
+    assert not bystander.removed
