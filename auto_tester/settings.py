@@ -48,6 +48,11 @@ DATABASES = {
     }
 }
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# An unknown level must not crash start-up with a traceback: logging uses
+# WARNING, and environments.config reports the setting as invalid.
+ENV_LOG_LEVEL = setting("ENV_LOG_LEVEL", "WARNING").upper()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -60,8 +65,11 @@ LOGGING = {
     "loggers": {
         "environments": {
             "handlers": ["console"],
-            "level": setting("ENV_LOG_LEVEL", "WARNING").upper(),
+            "level": ENV_LOG_LEVEL if ENV_LOG_LEVEL in LOG_LEVELS else "WARNING",
         },
+        # paramiko logs each failed connection with a traceback; the services
+        # translate those failures into errors of their own.
+        "paramiko": {"level": "CRITICAL"},
     },
 }
 

@@ -18,12 +18,17 @@ from environments.exceptions import InvalidValueError
 # container's host name, which is limited to 63 characters.
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 MAX_CONTAINER_NAME = 63
-_IMAGE_PART = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
+# A repository, optionally behind a registry host with a port.
+_IMAGE_PART = re.compile(
+    r"^(?:[a-zA-Z0-9][a-zA-Z0-9.-]*(?::[0-9]+)?/)?[a-z0-9][a-z0-9._/-]*$"
+)
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _BYTE_SIZE = re.compile(r"^[1-9][0-9]*[bkmgBKMG]?$")
 _UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 # VNC password authentication (RFB "VNC auth") uses at most 8 characters.
 MAX_VNC_PASSWORD = 8
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,12 @@ def load_config() -> EnvironmentConfig:
             "letters, digits, '_', '.' or '-', starting with a letter or digit, "
             f"at most {MAX_CONTAINER_NAME - 2} characters",
             prefix,
+        )
+
+    log_level = _setting("ENV_LOG_LEVEL").upper()
+    if log_level and log_level not in LOG_LEVELS:
+        raise InvalidValueError(
+            "ENV_LOG_LEVEL", "one of " + ", ".join(LOG_LEVELS), log_level
         )
 
     return EnvironmentConfig(
@@ -134,10 +145,24 @@ def _matching(name: str, pattern: re.Pattern[str], expected: str) -> str:
     return value
 
 
+def split_image_reference(value: str) -> tuple[str, str, str]:
+    """Split `registry:port/name:tag@digest` into name, tag and digest."""
+    reference, _, digest = value.partition("@")
+    # The tag follows the last ":" unless that ":" belongs to a registry port.
+    name, _, tag = reference.rpartition(":")
+    if not name or "/" in tag:
+        name, tag = reference, ""
+    return name, tag, digest
+
+
 def _base_image() -> str:
     value = _setting("ENV_BASE_IMAGE")
-    name, _, tag = value.partition(":")
-    if not _IMAGE_PART.fullmatch(name) or (tag and not _IMAGE_TAG.fullmatch(tag)):
+    name, tag, digest = split_image_reference(value)
+    if (
+        not _IMAGE_PART.fullmatch(name)
+        or (tag and not _IMAGE_TAG.fullmatch(tag))
+        or (digest and not _DIGEST.fullmatch(digest))
+    ):
         raise InvalidValueError(
             "ENV_BASE_IMAGE", "an image such as debian:trixie-slim", value
         )
@@ -159,6 +184,9 @@ def _password(name: str, *, max_length: int | None) -> str:
     value = str(getattr(settings, name, "") or "")
     if "\n" in value or "\r" in value:
         raise InvalidValueError(name, "a password on a single line")
+    if max_length is not None and not (value.isascii() and value.isprintable()):
+        # VNC authentication works on bytes; client and server must agree on them.
+        raise InvalidValueError(name, "printable ASCII characters only")
     if max_length is not None and len(value) > max_length:
         raise InvalidValueError(
             name,

@@ -48,6 +48,11 @@ if [ "$have_source" = 1 ]; then
     [ -n "$vnc_pw" ] || die "credentials given without VNC_PASSWORD"
     ssh_user=${ssh_user:-root}
     [[ $ssh_user =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die "SSH_USER is not a valid user name"
+    # Taking over a system account (nobody, sshd, ...) would break it, and its shell
+    # refuses logins anyway.
+    if uid=$(id -u "$ssh_user" 2>/dev/null) && [ "$uid" != 0 ] && [ "$uid" -lt 1000 ]; then
+        die "SSH_USER $ssh_user is a system account; choose root or a new user name"
+    fi
 
     # Classic VNC authentication only uses the first 8 characters; VNC clients truncate too.
     if [ "${#vnc_pw}" -gt 8 ]; then

@@ -7,6 +7,7 @@ is the tools' default or the host's own apt configuration; none is named here.
 """
 
 import logging
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,13 +16,14 @@ from pathlib import Path
 from docker import DockerClient
 from docker.errors import ImageNotFound, NotFound
 
-from environments.config import load_config
-from environments.exceptions import DockerOperationError, InvalidValueError
+from environments.config import load_config, split_image_reference
+from environments.exceptions import ImageBuildError, InvalidValueError
 from environments.services._docker import docker_errors, pull_reason_if_missing
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SUITE = "trixie"
+_SUITE = re.compile(r"[a-z][a-z0-9-]*")
 BOOTSTRAP_TIMEOUT = 1800
 
 
@@ -31,7 +33,7 @@ def ensure_base_image(client: DockerClient, *, suite: str = DEFAULT_SUITE) -> st
     Returns what was done: "present", "pulled" or "built".
 
     Raises:
-        InvalidValueError, DockerOperationError: as `build_base_image`.
+        InvalidValueError, ImageBuildError: as `build_base_image`.
     """
     config = load_config()
     with docker_errors("Looking up the base image", config.docker_host):
@@ -55,13 +57,24 @@ def build_base_image(client: DockerClient, *, suite: str = DEFAULT_SUITE) -> str
 
     Raises:
         InvalidValueError: neither mmdebstrap nor debootstrap is installed.
-        DockerOperationError: bootstrapping or the import failed.
+        ImageBuildError: bootstrapping failed (with the end of its output).
+        DockerOperationError: the import failed.
     """
     config = load_config()
-    repository, _, tag = config.base_image.partition(":")
+    if not _SUITE.fullmatch(suite):
+        raise InvalidValueError("--suite", "a Debian suite name such as trixie", suite)
+    repository, tag, digest = split_image_reference(config.base_image)
+    if digest:
+        raise InvalidValueError(
+            "ENV_BASE_IMAGE", "a name and tag to import under, not a digest", digest
+        )
     with tempfile.TemporaryDirectory(prefix="auto-tester-base-") as workdir:
         tarball = Path(workdir) / "rootfs.tar"
-        _bootstrap(suite, tarball, Path(workdir))
+        _bootstrap(suite, tarball, Path(workdir), config.base_image)
+        if not tarball.is_file():
+            raise ImageBuildError(
+                config.base_image, "bootstrapping made no file system", ""
+            )
         logger.info("importing %s as %s", tarball, config.base_image)
         with docker_errors("Importing the base image", config.docker_host):
             client.api.import_image(
@@ -70,7 +83,7 @@ def build_base_image(client: DockerClient, *, suite: str = DEFAULT_SUITE) -> str
     return config.base_image
 
 
-def _bootstrap(suite: str, tarball: Path, workdir: Path) -> None:
+def _bootstrap(suite: str, tarball: Path, workdir: Path, image: str) -> None:
     if shutil.which("mmdebstrap"):
         command = [
             "mmdebstrap",
@@ -79,19 +92,21 @@ def _bootstrap(suite: str, tarball: Path, workdir: Path) -> None:
             suite,
             str(tarball),
         ]
-        _run(command)
+        _run(command, image)
     elif shutil.which("debootstrap"):
         root = workdir / "root"
-        _run(["debootstrap", "--variant=minbase", suite, str(root)])
-        _run(["tar", "-C", str(root), "-cf", str(tarball), "."])
+        _run(["debootstrap", "--variant=minbase", suite, str(root)], image)
+        _run(["tar", "-C", str(root), "-cf", str(tarball), "."], image)
     else:
-        raise InvalidValueError(
-            "bootstrap tool",
-            "mmdebstrap or debootstrap installed (apt-get install mmdebstrap)",
+        raise ImageBuildError(
+            image,
+            "neither mmdebstrap nor debootstrap is installed "
+            "(Debian: apt-get install mmdebstrap)",
+            "",
         )
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], image: str) -> None:
     logger.info("running %s", " ".join(command))
     try:
         completed = subprocess.run(  # noqa: S603 - fixed argument list, no shell
@@ -102,9 +117,9 @@ def _run(command: list[str]) -> None:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise DockerOperationError(f"{command[0]} failed: {error}") from error
+        raise ImageBuildError(image, f"{command[0]} failed: {error}", "") from error
     if completed.returncode != 0:
         tail = "\n".join((completed.stderr or completed.stdout).splitlines()[-15:])
-        raise DockerOperationError(
-            f"{command[0]} exited with {completed.returncode}:\n{tail}"
+        raise ImageBuildError(
+            image, f"{command[0]} exited with {completed.returncode}", tail
         )

@@ -32,7 +32,12 @@ def get_docker_client() -> DockerClient:
     try:
         client = docker.from_env(environment=environment, timeout=CLIENT_TIMEOUT)
         client.ping()
-    except (DockerException, requests.exceptions.RequestException) as error:
+    except (
+        DockerException,
+        requests.exceptions.RequestException,
+        OSError,  # also paramiko's errors for ssh:// hosts
+        ValueError,  # a malformed address, such as a port out of range
+    ) as error:
         raise DockerEngineUnavailableError(docker_host, _short_reason(error)) from error
 
     logger.debug("connected to the Docker engine at %s", docker_host or "default")

@@ -27,6 +27,7 @@ from environments.exceptions import (
     ContainerNameConflictError,
     ContainerNotFoundError,
     EnvironmentNotReadyError,
+    InvalidValueError,
     NotManagedError,
 )
 from environments.services._docker import (
@@ -194,6 +195,8 @@ def remove_container(client: DockerClient, container_id: str) -> None:
         DockerEngineUnavailableError, DockerOperationError.
     """
     config = load_config()
+    if not container_id:
+        raise InvalidValueError("container_id", "a container id or name")
     with docker_errors("Removing the container", config.docker_host):
         try:
             container = client.containers.get(container_id)

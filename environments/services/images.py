@@ -53,6 +53,8 @@ def build_image(
     """
     config = load_config()
     context = context_dir or DOCKER_CONTEXT
+    if not (context / "Dockerfile").is_file():
+        raise ImageBuildError(config.image_ref, f"no Dockerfile in {context}", "")
     _require_base_image(client, config.base_image, config.docker_host)
 
     logger.info("building image %s from %s", config.image_ref, context)

@@ -117,13 +117,19 @@ def provision_environments(
         BaseImageMissingError, ImageBuildError, DockerEngineUnavailableError.
     """
     prefix = load_config().container_prefix
+    if isinstance(name_suffixes, str):
+        raise InvalidValueError("name_suffixes", "a list of suffixes, not one string")
     for suffix in name_suffixes:
         validate_name_suffix(suffix, prefix)
     if len(set(name_suffixes)) != len(name_suffixes):
         raise InvalidValueError(
             "name_suffixes", "distinct suffixes", list(name_suffixes)
         )
-    if max_parallel < 1:
+    if (
+        not isinstance(max_parallel, int)
+        or isinstance(max_parallel, bool)
+        or (max_parallel < 1)
+    ):
         raise InvalidValueError(
             "max_parallel", "a whole number of at least 1", max_parallel
         )

@@ -104,6 +104,24 @@ def test_command_past_its_timeout_is_reported_and_connection_stays_usable(
     assert execute_ssh_command(ssh, "echo still-usable").stdout == "still-usable\n"
 
 
+def test_a_command_that_reads_stdin_gets_end_of_file(ssh: paramiko.SSHClient) -> None:
+    result = execute_ssh_command(ssh, "cat; echo after-input", timeout=10)
+
+    assert result.stdout == "after-input\n"
+
+
+def test_a_timed_out_command_is_ended_on_the_remote_side(
+    ssh: paramiko.SSHClient,
+) -> None:
+    with pytest.raises(SSHCommandTimeoutError):
+        execute_ssh_command(ssh, "sleep 37", timeout=1)
+    time.sleep(2.5)  # the remote side gives up one second after us
+
+    left = execute_ssh_command(ssh, "pgrep -f 'slee[p] 37' || echo none")
+
+    assert left.stdout == "none\n"
+
+
 def test_megabytes_on_stdout_and_stderr_at_once_are_read(
     ssh: paramiko.SSHClient,
 ) -> None:

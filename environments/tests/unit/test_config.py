@@ -222,3 +222,45 @@ def test_parse_seconds_allows_zero_only_when_asked(
 def test_parse_seconds_rejects_zero_by_default_naming_the_argument() -> None:
     with pytest.raises(InvalidValueError, match=r"^--timeout"):
         parse_seconds("--timeout", "0")
+
+
+def test_an_unknown_log_level_is_named(settings: Settings) -> None:
+    settings.ENV_LOG_LEVEL = "LOUD"
+
+    with pytest.raises(InvalidValueError, match="ENV_LOG_LEVEL"):
+        load_config()
+
+
+@pytest.mark.parametrize("password", ["pässwö", "пароль", "tab\there"])
+def test_a_vnc_password_must_be_printable_ascii(
+    settings: Settings, password: str
+) -> None:
+    settings.ENV_VNC_PASSWORD = password
+
+    with pytest.raises(InvalidValueError, match="ASCII") as caught:
+        load_config()
+
+    assert password not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "localhost:5000/debian:trixie-slim",
+        "registry.example:5000/library/debian",
+        "debian@sha256:" + "a" * 64,
+        "debian:trixie-slim",
+    ],
+)
+def test_base_image_accepts_registry_ports_and_digests(
+    settings: Settings, reference: str
+) -> None:
+    settings.ENV_BASE_IMAGE = reference
+
+    assert load_config().base_image == reference
+
+
+def test_image_name_may_name_a_registry_with_a_port(settings: Settings) -> None:
+    settings.ENV_IMAGE_NAME = "localhost:5000/auto-tester-env"
+
+    assert load_config().image_ref == "localhost:5000/auto-tester-env:latest"

@@ -11,7 +11,6 @@ from docker.errors import APIError, ImageNotFound
 
 from environments.exceptions import (
     BaseImageMissingError,
-    DockerOperationError,
     ImageBuildError,
     InvalidValueError,
 )
@@ -118,6 +117,7 @@ def test_build_image_returns_the_id_and_labels_the_digest(tmp_path: Path) -> Non
 
 
 def test_build_error_carries_the_tail_of_the_build_output(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:trixie-slim\n")
     lines = [{"stream": f"line {n}\n"} for n in range(40)]
     client = mock.Mock()
     client.api.build.return_value = build_stream(
@@ -135,6 +135,7 @@ def test_build_error_carries_the_tail_of_the_build_output(tmp_path: Path) -> Non
 
 
 def test_a_build_without_an_image_id_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:trixie-slim\n")
     client = mock.Mock()
     client.api.build.return_value = build_stream({"stream": "done\n"})
 
@@ -143,6 +144,7 @@ def test_a_build_without_an_image_id_is_an_error(tmp_path: Path) -> None:
 
 
 def test_missing_base_image_is_pulled_before_building(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:trixie-slim\n")
     client = mock.Mock()
     client.images.get.side_effect = ImageNotFound("missing")
     client.api.build.return_value = build_stream({"aux": {"ID": "sha256:abc"}})
@@ -155,6 +157,7 @@ def test_missing_base_image_is_pulled_before_building(tmp_path: Path) -> None:
 def test_base_image_missing_and_not_pullable_says_how_to_make_it(
     tmp_path: Path,
 ) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:trixie-slim\n")
     client = mock.Mock()
     client.images.get.side_effect = ImageNotFound("missing")
     client.images.pull.side_effect = APIError(
@@ -201,21 +204,45 @@ def test_context_digest_ignores_python_caches(tmp_path: Path) -> None:
     assert context_digest(tmp_path) == before
 
 
+def bootstrap_writing_the_tarball(
+    command: list[str], **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Stand-in for mmdebstrap: writes the tarball it is asked for."""
+    Path(command[-1]).write_bytes(b"root file system")
+    return subprocess.CompletedProcess(command, 0, "", "")
+
+
+def test_a_bootstrap_that_makes_no_tarball_is_an_error() -> None:
+    finished = subprocess.CompletedProcess([], 0, "", "")
+
+    with (
+        mock.patch(WHICH, return_value="/usr/bin/x"),
+        mock.patch(RUN, return_value=finished),
+        pytest.raises(ImageBuildError, match="no file system"),
+    ):
+        base_image.build_base_image(mock.Mock())
+
+
+def test_an_invalid_suite_is_rejected_before_bootstrapping() -> None:
+    with mock.patch(RUN) as run, pytest.raises(InvalidValueError, match="--suite"):
+        base_image.build_base_image(mock.Mock(), suite="--version")
+
+    run.assert_not_called()
+
+
 def test_base_image_needs_a_bootstrap_tool() -> None:
     with (
         mock.patch(WHICH, return_value=None),
-        pytest.raises(InvalidValueError, match="mmdebstrap or debootstrap"),
+        pytest.raises(ImageBuildError, match="mmdebstrap nor debootstrap"),
     ):
         base_image.build_base_image(mock.Mock())
 
 
 def test_base_image_is_bootstrapped_with_mmdebstrap_and_imported() -> None:
     client = mock.Mock()
-    finished = subprocess.CompletedProcess([], 0, "", "")
-
     with (
         mock.patch(WHICH, return_value="/usr/bin/x"),
-        mock.patch(RUN, return_value=finished) as run,
+        mock.patch(RUN, side_effect=bootstrap_writing_the_tarball) as run,
     ):
         assert base_image.build_base_image(client, suite="trixie") == BASE
 
@@ -233,7 +260,7 @@ def test_a_failing_bootstrap_reports_the_end_of_its_output() -> None:
     with (
         mock.patch(WHICH, return_value="/usr/bin/x"),
         mock.patch(RUN, return_value=failed),
-        pytest.raises(DockerOperationError) as caught,
+        pytest.raises(ImageBuildError) as caught,
     ):
         base_image.build_base_image(mock.Mock())
 
@@ -264,11 +291,9 @@ def test_ensure_base_image_bootstraps_when_the_pull_fails() -> None:
     client = mock.Mock()
     client.images.get.side_effect = ImageNotFound("missing")
     client.images.pull.side_effect = APIError("registry unreachable")
-    finished = subprocess.CompletedProcess([], 0, "", "")
-
     with (
         mock.patch(WHICH, return_value="/usr/bin/x"),
-        mock.patch(RUN, return_value=finished),
+        mock.patch(RUN, side_effect=bootstrap_writing_the_tarball),
     ):
         assert base_image.ensure_base_image(client) == "built"
 

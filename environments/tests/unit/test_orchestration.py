@@ -383,3 +383,22 @@ def test_provision_many_records_timings_per_suffix(services: Services) -> None:
 
     assert sorted(timings) == ["a", "b"]
     assert all("ready" in stamps for stamps in timings.values())
+
+
+@pytest.mark.parametrize("max_parallel", ["2", 1.5, True])
+def test_max_parallel_must_be_a_whole_number(
+    services: Services, max_parallel: Any
+) -> None:
+    with pytest.raises(InvalidValueError, match="max_parallel"):
+        provision_environments(CLIENT, ["a"], max_parallel=max_parallel)
+
+    services.create_container.assert_not_called()
+
+
+def test_one_string_of_suffixes_is_rejected_not_split_into_letters(
+    services: Services,
+) -> None:
+    with pytest.raises(InvalidValueError, match="name_suffixes"):
+        provision_environments(CLIENT, "ab")
+
+    services.create_container.assert_not_called()

@@ -45,6 +45,7 @@ class FakeChannel:
         self._exits = exits
         self.commands: list[str] = []
         self.closed = False
+        self.input_closed = False
 
     @property
     def eof_received(self) -> bool:
@@ -52,6 +53,9 @@ class FakeChannel:
 
     def exec_command(self, command: str) -> None:
         self.commands.append(command)
+
+    def shutdown_write(self) -> None:
+        self.input_closed = True
 
     def recv_ready(self) -> bool:
         return bool(self._stdout)
