@@ -91,11 +91,12 @@ class ContainerNotFoundError(EnvironmentsError):
 class NotManagedError(EnvironmentsError):
     """The container exists but was not created by this app, so it is left alone."""
 
-    def __init__(self, container: str) -> None:
+    def __init__(self, container: str, prefix: str = "") -> None:
         self.container = container
+        under = f" under the prefix {prefix}" if prefix else ""
         super().__init__(
-            f"Container {container} is not managed by auto-tester environments "
-            "(it lacks our labels); it was left untouched"
+            f"Container {container} is not managed by auto-tester environments"
+            f"{under} (it lacks our labels); it was left untouched"
         )
 
 

@@ -48,6 +48,17 @@ def is_managed(labels: dict[str, str] | None, prefix: str) -> bool:
     return labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_PREFIX) == prefix
 
 
+def describe_stop(container: Container) -> str:
+    """Say how a container that should be running stopped, and what may help."""
+    state = container.attrs.get("State", {})
+    if container.status == "paused":
+        return "is paused (docker unpause resumes it)"
+    text = f"{container.status} with exit code {state.get('ExitCode')}"
+    if state.get("OOMKilled"):
+        text += ", killed for lack of memory (raise ENV_MEMORY_LIMIT)"
+    return text
+
+
 def log_tail(container: Container, lines: int = LOG_TAIL_LINES) -> str:
     """Return the last lines of a container's output, or why they are missing."""
     try:

@@ -36,6 +36,7 @@ from environments.services._docker import (
     LABEL_MANAGED,
     LABEL_NAME_SUFFIX,
     LABEL_PREFIX,
+    describe_stop,
     docker_errors,
     is_managed,
     log_tail,
@@ -203,7 +204,9 @@ def remove_container(client: DockerClient, container_id: str) -> None:
         except NotFound:
             return
         if not is_managed(container.labels, config.container_prefix):
-            raise NotManagedError(container.name or container_id)
+            raise NotManagedError(
+                container.name or container_id, config.container_prefix
+            )
         try:
             # force kills at once: there is nothing inside worth a stop grace.
             container.remove(force=True, v=True)
@@ -301,15 +304,14 @@ def _replace_or_refuse(
 def _running_port_bindings(container: Container) -> PortBindings | None:
     with docker_errors("Reading the published ports", load_config().docker_host):
         container.reload()
-    if container.status in ("exited", "dead"):
-        exit_code = container.attrs.get("State", {}).get("ExitCode")
+    if container.status in ("exited", "dead", "paused"):
         raise ContainerExitedError(
             ("ssh", "vnc", "playwright"),
             0.0,
             "",
             log_tail(container),
-            headline=f"Container {container.name} exited with code {exit_code} "
-            "while starting",
+            headline=f"Container {container.name} stopped while starting: "
+            f"{describe_stop(container)}",
         )
     bindings: PortBindings | None = container.attrs.get("NetworkSettings", {}).get(
         "Ports"

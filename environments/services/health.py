@@ -18,7 +18,7 @@ from docker.errors import NotFound
 
 from environments.config import load_config, parse_seconds
 from environments.exceptions import ContainerExitedError, EnvironmentNotReadyError
-from environments.services._docker import docker_errors, log_tail
+from environments.services._docker import describe_stop, docker_errors, log_tail
 from environments.types import SERVICE_NAMES, ContainerPorts, HealthCheckResult
 
 logger = logging.getLogger(__name__)
@@ -197,14 +197,13 @@ def _fail_if_stopped(
             ) from None
     if container.status in ("running", "created", "restarting"):
         return
-    exit_code = container.attrs.get("State", {}).get("ExitCode")
     raise ContainerExitedError(
         result.not_ready,
         waited,
         "",
         log_tail(container),
-        headline=f"Container {container.name} stopped ({container.status}, exit code "
-        f"{exit_code}) after {waited:.1f}s of waiting",
+        headline=f"Container {container.name} stopped after {waited:.1f}s of "
+        f"waiting: {describe_stop(container)}",
     )
 
 

@@ -200,7 +200,7 @@ def test_a_container_that_exits_while_starting_fails_with_its_logs(
     with pytest.raises(ContainerExitedError) as caught:
         create_container(as_docker_client(fake_client), "a")
 
-    assert "exited with code 2" in str(caught.value)
+    assert "exited with exit code 2" in str(caught.value)
     assert caught.value.log_tail == "entrypoint: credentials missing"
     assert container.removed
 

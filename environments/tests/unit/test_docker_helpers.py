@@ -9,7 +9,12 @@ from docker.errors import APIError, DockerException
 from docker.models.containers import Container
 
 from environments.exceptions import DockerEngineUnavailableError, DockerOperationError
-from environments.services._docker import docker_errors, is_managed, log_tail
+from environments.services._docker import (
+    describe_stop,
+    docker_errors,
+    is_managed,
+    log_tail,
+)
 from environments.tests.unit.fakes import PREFIX, FakeContainer, our_labels
 
 
@@ -59,3 +64,20 @@ def test_log_tail_says_why_logs_are_missing() -> None:
     container.logs.side_effect = DockerException("gone")
 
     assert log_tail(container) == "(logs unavailable: gone)"
+
+
+def test_a_container_killed_for_memory_is_described_with_the_setting_to_raise() -> None:
+    container = mock.Mock(
+        status="exited", attrs={"State": {"ExitCode": 137, "OOMKilled": True}}
+    )
+
+    text = describe_stop(container)
+
+    assert "exit code 137" in text
+    assert "ENV_MEMORY_LIMIT" in text
+
+
+def test_a_paused_container_is_described_as_paused() -> None:
+    container = mock.Mock(status="paused", attrs={"State": {"ExitCode": 0}})
+
+    assert "paused" in describe_stop(container)
