@@ -61,8 +61,12 @@ def main() -> int:
     options = _parse_arguments()
     settings.ENV_CONTAINER_PREFIX = BENCH_PREFIX
     client = get_docker_client()
-    with termination_as_interrupt():
-        report = _measure_all(client, options)
+    try:
+        with termination_as_interrupt():
+            report = _measure_all(client, options)
+    except KeyboardInterrupt:
+        _progress("interrupted; every environment it made was removed")
+        return 130
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
