@@ -12,11 +12,11 @@ from environments.services.browser import (
 from environments.services.client import close_docker_client, get_docker_client
 from environments.services.containers import (
     create_container,
-    generate_credentials,
     get_container_info,
     list_containers,
     remove_container,
 )
+from environments.services.credentials import generate_credentials
 from environments.services.health import (
     check_container_health,
     wait_for_container_ready,

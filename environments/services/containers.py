@@ -4,14 +4,11 @@ Every container we create carries our labels (`_docker.LABEL_*`); listing and
 removal act only on containers that have them, so a container that merely
 shares the name prefix is never touched. Passwords are copied into the
 container before it starts (never into the image), and the entry point
-applies and deletes them.
+applies and deletes them (see `credentials`).
 """
 
-import io
 import logging
 import secrets
-import string
-import tarfile
 import time
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -41,6 +38,11 @@ from environments.services._docker import (
     is_managed,
     log_tail,
 )
+from environments.services.credentials import (
+    CREDENTIALS_DIR,
+    credentials_archive,
+    generate_credentials,
+)
 from environments.services.ports import (
     CONTAINER_PORTS,
     PortBindings,
@@ -52,22 +54,7 @@ from environments.types import ContainerInfo, Credentials
 
 logger = logging.getLogger(__name__)
 
-CREDENTIALS_DIR = "/run/auto-tester"
-CREDENTIALS_FILE = "credentials"
 PORT_MAPPING_TIMEOUT = 10.0
-_PASSWORD_ALPHABET = string.ascii_letters + string.digits
-SSH_PASSWORD_LENGTH = 24
-VNC_PASSWORD_LENGTH = 8
-
-
-def generate_credentials(config: EnvironmentConfig | None = None) -> Credentials:
-    """Credentials for a new environment: pinned by settings, else random."""
-    config = config or load_config()
-    return Credentials(
-        ssh_user=config.ssh_user,
-        ssh_password=config.ssh_password or _random_password(SSH_PASSWORD_LENGTH),
-        vnc_password=config.vnc_password or _random_password(VNC_PASSWORD_LENGTH),
-    )
 
 
 def create_container(
@@ -119,7 +106,7 @@ def create_container(
         stamps["created"] = time.monotonic()
         logger.info("created container %s (%s)", name, container.short_id)
         with docker_errors("Starting the container", config.docker_host):
-            container.put_archive(CREDENTIALS_DIR, _credentials_archive(credentials))
+            container.put_archive(CREDENTIALS_DIR, credentials_archive(credentials))
             container.start()
         stamps["started"] = time.monotonic()
         ports = wait_for_port_mapping(
@@ -340,22 +327,6 @@ def _info_from(
     )
 
 
-def _credentials_archive(credentials: Credentials) -> bytes:
-    content = (
-        f"SSH_USER={credentials.ssh_user}\n"
-        f"SSH_PASSWORD={credentials.ssh_password}\n"
-        f"VNC_PASSWORD={credentials.vnc_password}\n"
-    ).encode()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        entry = tarfile.TarInfo(CREDENTIALS_FILE)
-        entry.size = len(content)
-        entry.mode = 0o600
-        entry.mtime = int(time.time())
-        archive.addfile(entry, io.BytesIO(content))
-    return buffer.getvalue()
-
-
 def _remove_quietly(container: Container) -> None:
     try:
         container.remove(force=True, v=True)
@@ -364,7 +335,3 @@ def _remove_quietly(container: Container) -> None:
         pass
     except Exception as error:
         logger.warning("could not remove container %s: %s", container.name, error)
-
-
-def _random_password(length: int) -> str:
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))

@@ -19,15 +19,14 @@ from environments.exceptions import (
     EnvironmentsError,
     NotManagedError,
 )
-from environments.services import containers
+from environments.services import containers, credentials
 from environments.services.containers import (
-    CREDENTIALS_DIR,
     create_container,
-    generate_credentials,
     get_container_info,
     list_containers,
     remove_container,
 )
+from environments.services.credentials import CREDENTIALS_DIR, generate_credentials
 from environments.tests.unit.fakes import (
     PREFIX,
     FakeContainer,
@@ -371,7 +370,7 @@ def test_generated_credentials_are_random_and_differ_per_call() -> None:
 
     assert first.ssh_password != second.ssh_password
     assert first.vnc_password != second.vnc_password
-    assert len(first.ssh_password) == containers.SSH_PASSWORD_LENGTH
+    assert len(first.ssh_password) == credentials.SSH_PASSWORD_LENGTH
     assert len(first.vnc_password) == 8
     assert first.ssh_password.isalnum()
 
