@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
+import urllib3
 from docker import DockerClient
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
@@ -40,6 +41,14 @@ def docker_errors(action: str, docker_host: str = "") -> Iterator[None]:
         raise DockerOperationError(f"{action} failed: {error.explanation}") from error
     except DockerException as error:
         raise DockerOperationError(f"{action} failed: {error}") from error
+    except (
+        requests.exceptions.RequestException,
+        urllib3.exceptions.HTTPError,
+    ) as error:
+        # A read timeout or a broken stream, e.g. in the middle of a build.
+        raise DockerOperationError(
+            f"{action} failed: the engine stopped answering ({error})"
+        ) from error
 
 
 def is_managed(labels: dict[str, str] | None, prefix: str) -> bool:

@@ -53,7 +53,8 @@ def verify_playwright_connection(
                     page.close()
             finally:
                 browser.close()
-    except PlaywrightError as error:
+    except (PlaywrightError, OSError) as error:
+        # OSError: the Playwright driver itself could not be started.
         logger.warning("Playwright over %s failed: %s", url, error)
         return False
     if answer != "ready:42":

@@ -41,7 +41,9 @@ from environments.services._docker import (
 from environments.services.credentials import (
     CREDENTIALS_DIR,
     credentials_archive,
+    forget_credentials,
     generate_credentials,
+    remember_credentials,
 )
 from environments.services.ports import (
     CONTAINER_PORTS,
@@ -128,6 +130,7 @@ def create_container(
         _remove_quietly(container)
         raise
 
+    remember_credentials(container.id or "", ports, credentials)
     return ContainerInfo(
         container_id=container.id or "",
         name=name,
@@ -161,6 +164,7 @@ def list_containers(client: DockerClient) -> list[ContainerInfo]:
     with docker_errors("Listing containers", config.docker_host):
         containers = client.containers.list(
             all=True,
+            ignore_removed=True,  # another caller may remove one meanwhile
             filters={
                 "label": [
                     f"{LABEL_MANAGED}=true",
@@ -194,6 +198,7 @@ def remove_container(client: DockerClient, container_id: str) -> None:
             raise NotManagedError(
                 container.name or container_id, config.container_prefix
             )
+        forget_credentials(container.id or "")
         try:
             # force kills at once: there is nothing inside worth a stop grace.
             container.remove(force=True, v=True)
@@ -229,7 +234,9 @@ def _remove_by_token(client: DockerClient, token: str) -> None:
     """Remove the container a create request made, if it made one."""
     try:
         found = client.containers.list(
-            all=True, filters={"label": f"{LABEL_CREATE_REQUEST}={token}"}
+            all=True,
+            ignore_removed=True,
+            filters={"label": f"{LABEL_CREATE_REQUEST}={token}"},
         )
     except Exception as error:  # the original error matters more
         logger.warning("could not look for a half-created container: %s", error)
@@ -281,6 +288,7 @@ def _replace_or_refuse(
         raise ContainerNameConflictError(name, existing_id, f"it is ours and {state}")
 
     logger.info("replacing stopped container %s (%s)", name, existing.short_id)
+    forget_credentials(existing_id)
     with (
         docker_errors("Removing the stopped container", config.docker_host),
         suppress(NotFound),

@@ -4,22 +4,33 @@ Unless the settings pin them, every environment gets its own random SSH and
 VNC password. They travel to the container as a file copied in before it
 starts (never as build arguments or image layers, which anyone holding the
 image can read); the image's entry point applies the file and deletes it.
+
+The engine never gives passwords back, so this process remembers the
+credentials of the environments it created, by the address of their SSH
+port. That keeps the original call shapes working without pinned passwords:
+`create_ssh_connection(info.ports)` and `full_verification` on an info from
+`get_container_info` find them here.
 """
 
 import io
 import secrets
 import string
 import tarfile
+import threading
 import time
 
 from environments.config import EnvironmentConfig, load_config
-from environments.types import Credentials
+from environments.types import ContainerPorts, Credentials
 
 CREDENTIALS_DIR = "/run/auto-tester"
 CREDENTIALS_FILE = "credentials"
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 SSH_PASSWORD_LENGTH = 24
 VNC_PASSWORD_LENGTH = 8
+
+# (host, SSH port) -> (container id, credentials), for this process only.
+_known: dict[tuple[str, int], tuple[str, Credentials]] = {}
+_known_lock = threading.Lock()
 
 
 def generate_credentials(config: EnvironmentConfig | None = None) -> Credentials:
@@ -51,3 +62,25 @@ def credentials_archive(credentials: Credentials) -> bytes:
 
 def _random_password(length: int) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+def remember_credentials(
+    container_id: str, ports: ContainerPorts, credentials: Credentials
+) -> None:
+    """Keep an environment's credentials for later calls in this process."""
+    with _known_lock:
+        _known[(ports.host, ports.ssh)] = (container_id, credentials)
+
+
+def known_credentials(ports: ContainerPorts) -> Credentials | None:
+    """The credentials of the environment at `ports`, if this process made it."""
+    with _known_lock:
+        entry = _known.get((ports.host, ports.ssh))
+    return entry[1] if entry else None
+
+
+def forget_credentials(container_id: str) -> None:
+    """Drop what is remembered about a removed environment."""
+    with _known_lock:
+        for key in [k for k, (cid, _) in _known.items() if cid == container_id]:
+            del _known[key]

@@ -112,7 +112,8 @@ def wait_for_container_ready(
     pause = min(FIRST_PAUSE, interval)
     while True:
         for name in [n for n, error in errors.items() if error]:
-            errors[name] = _probe(name, ports, PROBE_TIMEOUT)
+            remaining = max(deadline - time.monotonic(), 0.05)
+            errors[name] = _probe(name, ports, min(PROBE_TIMEOUT, remaining))
             if not errors[name]:
                 if timings is not None:
                     timings[name] = time.monotonic()

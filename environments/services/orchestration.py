@@ -27,6 +27,7 @@ from environments.services.containers import (
     list_containers,
     remove_container,
 )
+from environments.services.credentials import known_credentials
 from environments.services.health import wait_for_container_ready
 from environments.services.images import ensure_image
 from environments.services.ssh import (
@@ -245,7 +246,8 @@ def verify_vnc(info: ContainerInfo) -> bool:
     """Read the RFB greeting and log in when the password is known."""
     if not check_vnc_connection(info.ports):
         return False
-    password = info.credentials.vnc_password if info.credentials else ""
+    credentials = info.credentials or known_credentials(info.ports)
+    password = credentials.vnc_password if credentials else ""
     password = password or load_config().vnc_password
     if not password:
         # Without the password only the greeting can be checked.

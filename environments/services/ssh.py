@@ -14,6 +14,7 @@ import paramiko
 
 from environments.config import load_config, parse_seconds
 from environments.exceptions import SSHCommandTimeoutError, SSHError
+from environments.services.credentials import known_credentials
 from environments.types import ContainerPorts, Credentials, SSHResult
 
 logger = logging.getLogger(__name__)
@@ -30,13 +31,14 @@ def create_ssh_connection(
 ) -> paramiko.SSHClient:
     """Log in to the environment's SSH server.
 
-    Uses `credentials` (from the ContainerInfo that provisioning returned)
-    or, without them, the user and password pinned in the settings.
+    Uses `credentials` (from the ContainerInfo that provisioning returned);
+    without them, those this process remembers for the environment at
+    `ports`, or else the user and password pinned in the settings.
 
     Raises:
         SSHError: no password is known, or connecting or logging in failed.
     """
-    username, password = _login(credentials)
+    username, password = _login(credentials or known_credentials(ports))
     ssh = paramiko.SSHClient()
     # Every container makes new host keys, so there is nothing to check them
     # against (S507: auto-adding unknown host keys).
@@ -113,8 +115,9 @@ def _login(credentials: Credentials | None) -> tuple[str, str]:
     config = load_config()
     if not config.ssh_password:
         raise SSHError(
-            "No SSH password: pass credentials=info.credentials from "
-            "provision_environment, or pin ENV_SSH_PASSWORD in the settings"
+            "No SSH password for this environment: pass "
+            "credentials=info.credentials from provision_environment (another "
+            "process made it), or pin ENV_SSH_PASSWORD in the settings"
         )
     return config.ssh_user, config.ssh_password
 

@@ -10,6 +10,8 @@ from pytest_django.fixtures import Settings
 from environments.services import (
     check_container_health,
     check_vnc_connection,
+    close_ssh_connection,
+    create_ssh_connection,
     ensure_image,
     execute_ssh_command,
     full_verification,
@@ -168,3 +170,20 @@ def test_list_containers_shows_only_this_prefix(
     assert listed_under_other == {"auto-tester-other-elsewhere"}
     assert environment.name in listed_under_test
     assert "auto-tester-other-elsewhere" not in listed_under_test
+
+
+def test_original_call_shapes_work_without_pinned_passwords(
+    docker_client: DockerClient, environment: ContainerInfo
+) -> None:
+    # As in the original design: only the ports, no credentials argument.
+    ssh = create_ssh_connection(environment.ports)
+    whoami = execute_ssh_command(ssh, "whoami").stdout
+    close_ssh_connection(ssh)
+    described = get_container_info(docker_client, environment.container_id)
+
+    assert whoami == "root\n"
+    assert full_verification(docker_client, described) == {
+        "ssh": True,
+        "vnc": True,
+        "playwright": True,
+    }

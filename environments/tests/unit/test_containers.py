@@ -437,7 +437,7 @@ def test_an_interrupt_during_the_create_request_removes_what_it_created(
     bystander = fake_client.containers.add(
         FakeContainer(f"{PREFIX}-other", container_id="7" * 64, status="running")
     )
-    fake_client.containers.create = create_then_interrupt  # type: ignore[method-assign]
+    fake_client.containers.create = create_then_interrupt  # type: ignore[method-assign]  # fault injection
 
     with pytest.raises(KeyboardInterrupt):
         create_container(as_docker_client(fake_client), "a")
@@ -445,3 +445,16 @@ def test_an_interrupt_during_the_create_request_removes_what_it_created(
     made = [c for c in fake_client.containers.table if c is not bystander]
     assert len(made) == 1 and made[0].removed
     assert not bystander.removed
+
+
+def test_created_environments_credentials_are_remembered_until_removal(
+    fake_client: FakeDockerClient,
+) -> None:
+    client = as_docker_client(fake_client)
+
+    info = create_container(client, "a")
+    remembered = credentials.known_credentials(info.ports)
+    remove_container(client, info.container_id)
+
+    assert remembered == info.credentials
+    assert credentials.known_credentials(info.ports) is None

@@ -161,7 +161,7 @@ def test_base_image_missing_and_not_pullable_says_how_to_make_it(
     client = mock.Mock()
     client.images.get.side_effect = ImageNotFound("missing")
     client.images.pull.side_effect = APIError(
-        "500 Server Error: Get https://registry-1.docker.io/v2/: dial tcp: lookup"
+        "500 Server Error: Get https://registry.invalid/v2/: dial tcp: lookup"
     )
 
     with pytest.raises(BaseImageMissingError) as caught:
