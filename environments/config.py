@@ -123,6 +123,24 @@ def validate_name_suffix(name_suffix: str, prefix: str) -> str:
     return f"{prefix}-{name_suffix}"
 
 
+def validate_credentials(ssh_user: str, ssh_password: str, vnc_password: str) -> None:
+    """Check credentials given as arguments with the rules for the settings.
+
+    Raises:
+        InvalidValueError: naming the part that cannot be used (never its value).
+    """
+    if not _UNIX_USER.fullmatch(ssh_user or ""):
+        raise InvalidValueError("credentials.ssh_user", "a Unix user name", ssh_user)
+    if not ssh_password:
+        raise InvalidValueError("credentials.ssh_password", "a password")
+    if not vnc_password:
+        raise InvalidValueError("credentials.vnc_password", "a password")
+    _check_password("credentials.ssh_password", ssh_password, max_length=None)
+    _check_password(
+        "credentials.vnc_password", vnc_password, max_length=MAX_VNC_PASSWORD
+    )
+
+
 def parse_seconds(name: str, raw: object, *, allow_zero: bool = False) -> float:
     """Read a number of seconds given as a setting or an argument."""
     try:
@@ -180,8 +198,13 @@ def _ip_address(name: str) -> str:
 
 
 def _password(name: str, *, max_length: int | None) -> str:
-    # The value itself never appears in an error: it is a secret.
     value = str(getattr(settings, name, "") or "")
+    _check_password(name, value, max_length=max_length)
+    return value
+
+
+def _check_password(name: str, value: str, *, max_length: int | None) -> None:
+    # The value itself never appears in an error: it is a secret.
     if "\n" in value or "\r" in value:
         raise InvalidValueError(name, "a password on a single line")
     if max_length is not None and not (value.isascii() and value.isprintable()):
@@ -194,7 +217,6 @@ def _password(name: str, *, max_length: int | None) -> str:
             f"only {max_length}, it is {len(value)}); shorten it, or leave it "
             "empty to generate one per environment",
         )
-    return value
 
 
 def _positive_number(name: str) -> float:

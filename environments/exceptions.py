@@ -14,6 +14,7 @@ Every error derives from `EnvironmentsError`, so a caller can catch them all::
     ├── EnvironmentNotReadyError     services did not answer in time
     │   └── ContainerExitedError     the container stopped while starting
     ├── ProvisioningError            one of several environments failed
+    ├── ProvisioningCancelledError   a start was called off (a sibling failed)
     └── SSHError                     connecting or running a command failed
         └── SSHCommandTimeoutError   a command ran past its timeout
 
@@ -150,6 +151,14 @@ class ProvisioningError(EnvironmentsError):
         self.name_suffix = name_suffix
         self.cause = cause
         super().__init__(f"Environment {name_suffix!r} failed: {cause}")
+
+
+class ProvisioningCancelledError(EnvironmentsError):
+    """A start was called off because its group failed or was interrupted."""
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        super().__init__(f"Provisioning {name or 'the environment'} was called off")
 
 
 class SSHError(EnvironmentsError):

@@ -18,7 +18,12 @@ from docker import DockerClient
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
-from environments.config import EnvironmentConfig, load_config, validate_name_suffix
+from environments.config import (
+    EnvironmentConfig,
+    load_config,
+    validate_credentials,
+    validate_name_suffix,
+)
 from environments.exceptions import (
     ContainerExitedError,
     ContainerNameConflictError,
@@ -76,7 +81,8 @@ def create_container(
     the error propagates.
 
     Raises:
-        InvalidValueError: the name suffix or a setting is invalid.
+        InvalidValueError: the name suffix, the credentials or a setting is
+            invalid.
         ContainerNameConflictError: the name is used by a container we may
             not replace.
         ContainerExitedError: the container stopped before its ports appeared.
@@ -86,6 +92,9 @@ def create_container(
     config = load_config()
     name = validate_name_suffix(name_suffix, config.container_prefix)
     credentials = credentials or generate_credentials(config)
+    validate_credentials(
+        credentials.ssh_user, credentials.ssh_password, credentials.vnc_password
+    )
     created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     labels = {
         **(extra_labels or {}),  # first, so they cannot override ours

@@ -10,6 +10,7 @@ import http.client
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -17,7 +18,11 @@ from docker import DockerClient
 from docker.errors import NotFound
 
 from environments.config import load_config, parse_seconds
-from environments.exceptions import ContainerExitedError, EnvironmentNotReadyError
+from environments.exceptions import (
+    ContainerExitedError,
+    EnvironmentNotReadyError,
+    ProvisioningCancelledError,
+)
 from environments.services._docker import describe_stop, docker_errors, log_tail
 from environments.types import SERVICE_NAMES, ContainerPorts, HealthCheckResult
 
@@ -80,6 +85,7 @@ def wait_for_container_ready(
     client: DockerClient | None = None,
     container_id: str = "",
     timings: dict[str, float] | None = None,
+    cancel: threading.Event | None = None,
 ) -> HealthCheckResult:
     """Poll until SSH, VNC and CDP all answer, and return the final result.
 
@@ -87,12 +93,15 @@ def wait_for_container_ready(
     a fast start is not delayed by a whole interval. With `client` and
     `container_id`, a container that stops during the wait fails it at once.
     `timings`, when given, receives the `time.monotonic()` stamp at which
-    each service ("ssh", "vnc", "playwright") first answered.
+    each service ("ssh", "vnc", "playwright") first answered. Setting
+    `cancel` stops the wait at its next probe.
 
     Raises:
         EnvironmentNotReadyError: not all services answered within `timeout`;
             names them, with the last error and the container's log tail.
         ContainerExitedError: the container stopped while being waited on.
+        ProvisioningCancelledError: `cancel` was set.
+        InvalidValueError: timeout or interval is not a positive number.
     """
     config = load_config()
     timeout = (
@@ -111,6 +120,8 @@ def wait_for_container_ready(
     errors = dict.fromkeys(SERVICE_NAMES, "not probed yet")
     pause = min(FIRST_PAUSE, interval)
     while True:
+        if cancel is not None and cancel.is_set():
+            raise ProvisioningCancelledError(container_id[:12])
         for name in [n for n, error in errors.items() if error]:
             remaining = max(deadline - time.monotonic(), 0.05)
             errors[name] = _probe(name, ports, min(PROBE_TIMEOUT, remaining))

@@ -6,6 +6,7 @@ container before the error propagates, so a failed provision leaves nothing.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -18,6 +19,7 @@ from environments.config import load_config, validate_name_suffix
 from environments.exceptions import (
     EnvironmentsError,
     InvalidValueError,
+    ProvisioningCancelledError,
     ProvisioningError,
     SSHError,
 )
@@ -51,12 +53,14 @@ def provision_environment(
     extra_labels: dict[str, str] | None = None,
     check_image: bool = True,
     timings: dict[str, float] | None = None,
+    cancel: threading.Event | None = None,
 ) -> ContainerInfo:
     """Ensure the image, start a container and wait until SSH, VNC and CDP answer.
 
     The returned info carries the environment's credentials. `timings`, when
     given, receives `time.monotonic()` stamps of the milestones "start",
     "created", "started", "ports", "ssh", "vnc", "playwright" and "ready".
+    Setting `cancel` calls the start off (the container is removed).
     On any failure after the container was created, it is removed before the
     error propagates.
 
@@ -72,6 +76,8 @@ def provision_environment(
     if check_image or rebuild:
         ensure_image(client, rebuild=rebuild)
 
+    if cancel is not None and cancel.is_set():
+        raise ProvisioningCancelledError(name_suffix)
     info = create_container(
         client,
         name_suffix,
@@ -86,6 +92,7 @@ def provision_environment(
             client=client,
             container_id=info.container_id,
             timings=stamps,
+            cancel=cancel,
         )
     except BaseException:
         _remove_after_failure(client, info)
@@ -139,6 +146,7 @@ def provision_environments(
     for suffix in name_suffixes:
         stamps[suffix] = {}
 
+    cancel = threading.Event()
     pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="provision")
     futures: dict[Future[ContainerInfo], str] = {
         pool.submit(
@@ -148,6 +156,7 @@ def provision_environments(
             timeout=timeout,
             check_image=False,
             timings=stamps[suffix],
+            cancel=cancel,
         ): suffix
         for suffix in name_suffixes
     }
@@ -160,8 +169,10 @@ def provision_environments(
         assert cause is not None
         raise ProvisioningError(futures[failed], cause) from cause
     except BaseException:
-        # A failure or an interrupt: stop what has not started, let running
-        # starts finish, then remove every environment that did start.
+        # A failure or an interrupt: stop what has not started, call off the
+        # starts in progress (each removes its own container), then remove
+        # every environment that did start.
+        cancel.set()
         for future in futures:
             future.cancel()
         pool.shutdown(wait=True)

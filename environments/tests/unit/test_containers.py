@@ -17,6 +17,7 @@ from environments.exceptions import (
     DockerOperationError,
     EnvironmentNotReadyError,
     EnvironmentsError,
+    InvalidValueError,
     NotManagedError,
 )
 from environments.services import containers, credentials
@@ -458,3 +459,21 @@ def test_created_environments_credentials_are_remembered_until_removal(
 
     assert remembered == info.credentials
     assert credentials.known_credentials(info.ports) is None
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        Credentials("root", "pw", "ninechars"),
+        Credentials("root", "two\nlines", "vncpw"),
+        Credentials("Bad User", "pw", "vncpw"),
+        Credentials("root", "", "vncpw"),
+    ],
+)
+def test_given_credentials_are_checked_before_anything_is_created(
+    fake_client: FakeDockerClient, given: Credentials
+) -> None:
+    with pytest.raises(InvalidValueError, match="credentials"):
+        create_container(as_docker_client(fake_client), "a", credentials=given)
+
+    assert fake_client.containers.create_calls == []

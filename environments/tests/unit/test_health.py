@@ -1,5 +1,6 @@
 """Unit tests for environments.services.health, against loopback servers."""
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from environments.exceptions import (
     DockerEngineUnavailableError,
     EnvironmentNotReadyError,
     InvalidValueError,
+    ProvisioningCancelledError,
 )
 from environments.services import health
 from environments.services.health import (
@@ -331,3 +333,15 @@ def test_an_engine_lost_during_the_wait_names_the_configured_host(
         )
 
     assert caught.value.docker_host == "tcp://127.0.0.1:2375"
+
+
+def test_a_cancelled_wait_stops_before_probing_again() -> None:
+    ports = ports_of(free_port(), free_port(), free_port())
+    cancel = threading.Event()
+    cancel.set()
+    started = time.monotonic()
+
+    with pytest.raises(ProvisioningCancelledError):
+        wait_for_container_ready(ports, timeout=30, interval=1, cancel=cancel)
+
+    assert time.monotonic() - started < 1
