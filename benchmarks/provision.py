@@ -33,13 +33,13 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from docker import DockerClient  # noqa: E402
+from django.conf import settings
+from docker import DockerClient
 
-from environments.config import load_config  # noqa: E402
-from environments.exceptions import EnvironmentsError  # noqa: E402
-from environments.interrupts import termination_as_interrupt  # noqa: E402
-from environments.services import (  # noqa: E402
+from environments.config import load_config
+from environments.exceptions import EnvironmentsError
+from environments.interrupts import termination_as_interrupt
+from environments.services import (
     close_docker_client,
     ensure_image,
     get_docker_client,
@@ -50,7 +50,7 @@ from environments.services import (  # noqa: E402
     remove_container,
     teardown_environment,
 )
-from environments.types import ContainerInfo  # noqa: E402
+from environments.types import ContainerInfo
 
 BENCH_PREFIX = "auto-tester-bench"
 MILESTONES = ("created", "started", "ports", "ssh", "vnc", "playwright", "ready")
@@ -60,13 +60,16 @@ MEMORY_IDLE_SECONDS = 20
 def main() -> int:
     options = _parse_arguments()
     settings.ENV_CONTAINER_PREFIX = BENCH_PREFIX
-    client = get_docker_client()
     try:
+        client = get_docker_client()
         with termination_as_interrupt():
             report = _measure_all(client, options)
     except KeyboardInterrupt:
         _progress("interrupted; every environment it made was removed")
         return 130
+    except EnvironmentsError as error:
+        _progress(f"error: {str(error).splitlines()[0]}")
+        return 1
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

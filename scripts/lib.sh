@@ -53,7 +53,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auto_tester.settings")
 django.setup()
 
-from docker.errors import ImageNotFound
+from docker.errors import DockerException, ImageNotFound
 
 from environments.config import load_config
 from environments.exceptions import DockerEngineUnavailableError, EnvironmentsError
@@ -68,6 +68,9 @@ except DockerEngineUnavailableError:
     sys.exit(3)
 except ImageNotFound:
     sys.exit(1)
+except DockerException as error:
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
 except EnvironmentsError as error:
     print(f"error: {error}", file=sys.stderr)
     sys.exit(2)
@@ -126,7 +129,13 @@ stop_started_engine() {
 }
 
 ensure_base_image() {
-    app_check base-image && return 0
+    local status=0
+    app_check base-image || status=$?
+    case $status in
+        0) return 0 ;;
+        1) ;;  # missing: make it below
+        *) exit "$status" ;;
+    esac
 
     if [ "$(id -u)" = 0 ] && ! command -v mmdebstrap >/dev/null 2>&1 \
         && ! command -v debootstrap >/dev/null 2>&1; then

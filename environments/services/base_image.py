@@ -56,7 +56,7 @@ def build_base_image(client: DockerClient, *, suite: str = DEFAULT_SUITE) -> str
     Returns the image reference (the ENV_BASE_IMAGE setting).
 
     Raises:
-        InvalidValueError: neither mmdebstrap nor debootstrap is installed.
+        InvalidValueError: the suite or ENV_BASE_IMAGE cannot be used.
         ImageBuildError: bootstrapping failed (with the end of its output).
         DockerOperationError: the import failed.
     """

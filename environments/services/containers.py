@@ -168,7 +168,11 @@ def get_container_info(client: DockerClient, container_id: str) -> ContainerInfo
 
 
 def list_containers(client: DockerClient) -> list[ContainerInfo]:
-    """List this app's containers under the configured prefix, running or not."""
+    """List this app's containers under the configured prefix, running or not.
+
+    Raises:
+        InvalidValueError, DockerEngineUnavailableError, DockerOperationError.
+    """
     config = load_config()
     with docker_errors("Listing containers", config.docker_host):
         containers = client.containers.list(

@@ -34,7 +34,11 @@ _known_lock = threading.Lock()
 
 
 def generate_credentials(config: EnvironmentConfig | None = None) -> Credentials:
-    """Credentials for a new environment: pinned by settings, else random."""
+    """Credentials for a new environment: pinned by settings, else random.
+
+    Raises:
+        InvalidValueError: a setting is invalid (only when `config` is None).
+    """
     config = config or load_config()
     return Credentials(
         ssh_user=config.ssh_user,

@@ -28,7 +28,11 @@ BUILD_LOG_TAIL_LINES = 25
 
 
 def image_exists(client: DockerClient) -> bool:
-    """Whether the configured environment image is present on the engine."""
+    """Whether the configured environment image is present on the engine.
+
+    Raises:
+        InvalidValueError, DockerEngineUnavailableError, DockerOperationError.
+    """
     config = load_config()
     with docker_errors("Looking up the image", config.docker_host):
         try:

@@ -1,7 +1,8 @@
 """`manage.py cleanup_environments`: remove environments left behind.
 
-Acts only on containers carrying this app's labels and prefix, so it is safe
-to run from cron after crashes. Exit statuses as in `_reporting`.
+Acts only on containers carrying this app's labels and prefix. Without
+--older-than it removes all of them, in use or not; from cron, give an age
+longer than any test run. Exit statuses as in `_reporting`.
 """
 
 import re

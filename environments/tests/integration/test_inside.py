@@ -45,13 +45,23 @@ def test_killed_chromium_is_restarted_and_cdp_answers_again(
     docker_client: DockerClient, own_environment: ContainerInfo
 ) -> None:
     container = docker_client.containers.get(own_environment.container_id)
+    browser_pids = ["pgrep", "-o", "-f", "^/usr/lib/chromium/chromium"]
+    before = _output(container.exec_run(browser_pids).output)
 
     killed = container.exec_run(["pkill", "-9", "-f", "/usr/lib/chromium/chromium"])
     time.sleep(0.5)
     wait_for_container_ready(own_environment.ports, timeout=30)
+    after = _output(container.exec_run(browser_pids).output)
 
     assert killed.exit_code == 0
+    assert before and after and before != after, (before, after)
     assert verify_playwright_connection(own_environment.ports)
+
+
+def _output(output: bytes | Iterator[bytes]) -> bytes:
+    # exec_run gives bytes unless asked to stream.
+    assert isinstance(output, bytes)
+    return output.strip()
 
 
 def test_docker_restart_brings_ssh_vnc_and_cdp_back(

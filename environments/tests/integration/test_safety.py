@@ -1,6 +1,7 @@
 """Safe defaults on a real engine: credentials, exposure, ownership, names."""
 
 import json
+import logging
 from collections.abc import Iterator
 
 import paramiko
@@ -21,6 +22,7 @@ from environments.services import (
     close_ssh_connection,
     create_ssh_connection,
     execute_ssh_command,
+    full_verification,
     list_containers,
     provision_environment,
     remove_container,
@@ -198,3 +200,22 @@ def test_ssh_connection_can_be_reused_for_several_commands(
         close_ssh_connection(ssh)
 
     assert outputs == ["0\n", "1\n", "2\n"]
+
+
+def test_passwords_never_reach_the_logs(
+    docker_client: DockerClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    info = provision_environment(docker_client, "quiet")
+    try:
+        results = full_verification(docker_client, info)
+        container_log = docker_client.containers.get(info.container_id).logs()
+    finally:
+        teardown_environment(docker_client, info.container_id)
+    assert info.credentials is not None
+
+    assert results == {"ssh": True, "vnc": True, "playwright": True}
+    assert caplog.records, "nothing was logged, so the check would prove nothing"
+    for secret in (info.credentials.ssh_password, info.credentials.vnc_password):
+        assert secret not in caplog.text
+        assert secret.encode() not in container_log
