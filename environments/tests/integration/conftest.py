@@ -27,9 +27,8 @@ from environments.services import (
     remove_container,
     teardown_environment,
 )
+from environments.tests.integration.helpers import TEST_PREFIX
 from environments.types import ContainerInfo
-
-TEST_PREFIX = "auto-tester-test"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

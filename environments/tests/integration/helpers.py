@@ -1,5 +1,6 @@
 """Helpers for integration tests that need containers beyond provisioning."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -10,6 +11,18 @@ from docker.models.containers import Container
 
 from environments.config import load_config
 from environments.services._docker import LABEL_MANAGED, LABEL_PREFIX
+
+# Per test run, so that two runs on one engine never clean up each other's.
+TEST_PREFIX = f"auto-tester-test{os.getpid()}"
+
+
+def containers_of_this_run(client: DockerClient) -> list[str]:
+    """Names of every container, ours or not, under this run's prefix."""
+    return sorted(
+        c.name or ""
+        for c in client.containers.list(all=True, ignore_removed=True)
+        if (c.name or "").startswith(TEST_PREFIX)
+    )
 
 
 @contextmanager

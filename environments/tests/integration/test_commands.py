@@ -17,6 +17,7 @@ from docker import DockerClient
 from pytest_django.fixtures import Settings
 
 from environments.services import list_containers
+from environments.tests.integration.helpers import TEST_PREFIX
 
 
 def test_test_environment_verifies_everything_and_removes_its_container(
@@ -136,7 +137,7 @@ def test_a_terminated_run_removes_its_container_and_says_so_in_one_line(
     docker_client: DockerClient, signal_number: int
 ) -> None:
     suffix = f"signal-{signal_number}"
-    environment = {**os.environ, "ENV_CONTAINER_PREFIX": "auto-tester-test"}
+    environment = {**os.environ, "ENV_CONTAINER_PREFIX": TEST_PREFIX}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "test_environment", "--name-suffix", suffix],
         cwd=settings.BASE_DIR,

@@ -23,7 +23,12 @@ from environments.services import (
     provision_environment,
 )
 from environments.services._docker import LABEL_CREATED, LABEL_NAME_SUFFIX
-from environments.tests.integration.helpers import image_container, our_labels
+from environments.tests.integration.helpers import (
+    TEST_PREFIX,
+    containers_of_this_run,
+    image_container,
+    our_labels,
+)
 
 
 def _names(client: DockerClient) -> set[str]:
@@ -40,10 +45,10 @@ def test_cleanup_removes_only_environments_older_than_the_age(
     new = our_labels(**{LABEL_CREATED: new_created, LABEL_NAME_SUFFIX: "new"})
     with (
         image_container(
-            docker_client, "sleep 600", labels=old, name="auto-tester-test-old"
+            docker_client, "sleep 600", labels=old, name=f"{TEST_PREFIX}-old"
         ),
         image_container(
-            docker_client, "sleep 600", labels=new, name="auto-tester-test-new"
+            docker_client, "sleep 600", labels=new, name=f"{TEST_PREFIX}-new"
         ),
     ):
         would = cleanup_environments(
@@ -54,11 +59,11 @@ def test_cleanup_removes_only_environments_older_than_the_age(
         call_command("cleanup_environments", "--older-than", "1h", stdout=out)
         after_cleanup = _names(docker_client)
 
-    assert [info.name for info in would] == ["auto-tester-test-old"]
-    assert {"auto-tester-test-old", "auto-tester-test-new"} <= after_dry_run
-    assert "Removed auto-tester-test-old" in out.getvalue()
-    assert "auto-tester-test-old" not in after_cleanup
-    assert "auto-tester-test-new" in after_cleanup
+    assert [info.name for info in would] == [f"{TEST_PREFIX}-old"]
+    assert {f"{TEST_PREFIX}-old", f"{TEST_PREFIX}-new"} <= after_dry_run
+    assert f"Removed {TEST_PREFIX}-old" in out.getvalue()
+    assert f"{TEST_PREFIX}-old" not in after_cleanup
+    assert f"{TEST_PREFIX}-new" in after_cleanup
 
 
 def test_readiness_timeout_removes_the_container(docker_client: DockerClient) -> None:
@@ -66,7 +71,7 @@ def test_readiness_timeout_removes_the_container(docker_client: DockerClient) ->
         provision_environment(docker_client, "too-slow", timeout=0.05)
 
     assert caught.value.not_ready
-    assert "auto-tester-test-too-slow" not in _names(docker_client)
+    assert f"{TEST_PREFIX}-too-slow" not in _names(docker_client)
 
 
 def test_interrupt_during_provisioning_removes_the_container(
@@ -81,9 +86,9 @@ def test_interrupt_during_provisioning_removes_the_container(
     ):
         provision_environment(docker_client, "interrupted")
 
-    assert "auto-tester-test-interrupted" not in _names(docker_client)
+    assert f"{TEST_PREFIX}-interrupted" not in _names(docker_client)
     assert not docker_client.containers.list(
-        all=True, filters={"name": "auto-tester-test-interrupted"}
+        all=True, filters={"name": f"{TEST_PREFIX}-interrupted"}
     )
 
 
@@ -120,23 +125,23 @@ def test_bad_setting_fails_before_anything_is_created(
     docker_client: DockerClient, settings: Settings, setting: str, value: str
 ) -> None:
     setattr(settings, setting, value)
-    before = docker_client.containers.list(all=True)
+    before = containers_of_this_run(docker_client)
 
     with pytest.raises(InvalidValueError) as caught:
         provision_environment(docker_client, "bad-setting")
 
     assert setting in str(caught.value)
     assert "expected" in str(caught.value)
-    assert docker_client.containers.list(all=True) == before
+    assert containers_of_this_run(docker_client) == before
 
 
 @pytest.mark.parametrize("suffix", ["has space", "a/b", "x" * 200, ""])
 def test_bad_name_suffix_fails_before_anything_is_created(
     docker_client: DockerClient, suffix: str
 ) -> None:
-    before = docker_client.containers.list(all=True)
+    before = containers_of_this_run(docker_client)
 
     with pytest.raises(InvalidValueError, match="name_suffix"):
         provision_environment(docker_client, suffix)
 
-    assert docker_client.containers.list(all=True) == before
+    assert containers_of_this_run(docker_client) == before

@@ -24,6 +24,7 @@ from environments.services import (
     verify_playwright_connection,
 )
 from environments.services.vnc import authenticate_vnc
+from environments.tests.integration.helpers import TEST_PREFIX
 from environments.types import ContainerInfo
 
 
@@ -161,7 +162,7 @@ def test_list_containers_shows_only_this_prefix(
     other = provision_environment(docker_client, "elsewhere")
     try:
         listed_under_other = {c.name for c in list_containers(docker_client)}
-        settings.ENV_CONTAINER_PREFIX = "auto-tester-test"
+        settings.ENV_CONTAINER_PREFIX = TEST_PREFIX
         listed_under_test = {c.name for c in list_containers(docker_client)}
     finally:
         settings.ENV_CONTAINER_PREFIX = "auto-tester-other"

@@ -14,6 +14,7 @@ from environments.services import (
     teardown_environment,
     wait_for_container_ready,
 )
+from environments.tests.integration.helpers import TEST_PREFIX
 from environments.types import HealthCheckResult
 
 
@@ -33,7 +34,7 @@ def test_four_environments_start_together_with_distinct_ports(
         for info in infos:
             teardown_environment(docker_client, info.container_id)
 
-    assert names == [f"auto-tester-test-{suffix}" for suffix in suffixes]
+    assert names == [f"{TEST_PREFIX}-{suffix}" for suffix in suffixes]
     assert all(result.all_ok for result in health)
     assert len(set(ports)) == len(ports) == 12
 
@@ -65,6 +66,6 @@ def test_one_failure_removes_all_the_others_and_names_the_failed_one(
 
 def _id_of(client: DockerClient, suffix: str) -> str:
     matches = client.containers.list(
-        all=True, filters={"name": f"auto-tester-test-{suffix}"}
+        all=True, filters={"name": f"{TEST_PREFIX}-{suffix}"}
     )
     return (matches[0].id or "") if matches else ""

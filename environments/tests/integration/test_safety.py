@@ -28,7 +28,11 @@ from environments.services import (
     remove_container,
     teardown_environment,
 )
-from environments.tests.integration.helpers import image_container
+from environments.tests.integration.helpers import (
+    TEST_PREFIX,
+    containers_of_this_run,
+    image_container,
+)
 from environments.types import ContainerInfo, Credentials
 
 
@@ -102,7 +106,7 @@ def test_pinned_vnc_password_longer_than_eight_is_rejected_before_creating(
     docker_client: DockerClient, settings: Settings
 ) -> None:
     settings.ENV_VNC_PASSWORD = "ninechars"
-    before = docker_client.containers.list(all=True)
+    before = containers_of_this_run(docker_client)
 
     with pytest.raises(InvalidValueError) as caught:
         provision_environment(docker_client, "long-vnc-password")
@@ -110,7 +114,7 @@ def test_pinned_vnc_password_longer_than_eight_is_rejected_before_creating(
     assert "ENV_VNC_PASSWORD" in str(caught.value)
     assert "8" in str(caught.value)
     assert "ninechars" not in str(caught.value)
-    assert docker_client.containers.list(all=True) == before
+    assert containers_of_this_run(docker_client) == before
 
 
 def test_pinned_passwords_are_used(
@@ -146,7 +150,7 @@ def test_every_port_is_published_on_the_bind_address(
 def test_a_container_without_our_labels_is_never_listed_or_removed(
     docker_client: DockerClient,
 ) -> None:
-    name = "auto-tester-test-foreign"
+    name = f"{TEST_PREFIX}-foreign"
     with image_container(docker_client, "sleep 600", name=name) as foreign:
         listed = [c.name for c in list_containers(docker_client)]
         # A dry run: the module's shared environment must survive this test.
