@@ -26,7 +26,8 @@ def setting(name: str, default: str) -> str:
 # The project has no web front end and no user data; the key only satisfies
 # Django's start-up checks and may be replaced through the environment.
 SECRET_KEY = config("DJANGO_SECRET_KEY", default="auto-tester-environments-local")
-DEBUG = config("DJANGO_DEBUG", default=False, cast=bool)
+# Lenient on purpose: a typo here must not stop every command with a traceback.
+DEBUG = setting("DJANGO_DEBUG", "false").lower() in ("1", "true", "yes", "on")
 ALLOWED_HOSTS: list[str] = []
 
 INSTALLED_APPS = [

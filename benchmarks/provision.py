@@ -20,6 +20,7 @@ at the end, also when the run fails or is interrupted.
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -35,10 +36,11 @@ django.setup()
 
 from django.conf import settings
 from docker import DockerClient
+from docker.errors import DockerException
 
 from environments.config import load_config
 from environments.exceptions import EnvironmentsError
-from environments.interrupts import termination_as_interrupt
+from environments.interrupts import Received, termination_as_interrupt
 from environments.services import (
     close_docker_client,
     ensure_image,
@@ -52,7 +54,8 @@ from environments.services import (
 )
 from environments.types import ContainerInfo
 
-BENCH_PREFIX = "auto-tester-bench"
+# Per run, so that two benchmarks on one engine never remove each other's.
+BENCH_PREFIX = f"auto-tester-bench{os.getpid()}"
 MILESTONES = ("created", "started", "ports", "ssh", "vnc", "playwright", "ready")
 MEMORY_IDLE_SECONDS = 20
 
@@ -60,14 +63,15 @@ MEMORY_IDLE_SECONDS = 20
 def main() -> int:
     options = _parse_arguments()
     settings.ENV_CONTAINER_PREFIX = BENCH_PREFIX
+    received = Received()
     try:
         client = get_docker_client()
-        with termination_as_interrupt():
+        with termination_as_interrupt() as received:
             report = _measure_all(client, options)
     except KeyboardInterrupt:
         _progress("interrupted; every environment it made was removed")
-        return 130
-    except EnvironmentsError as error:
+        return 128 + (received.number or signal.SIGINT)
+    except (EnvironmentsError, DockerException) as error:
         _progress(f"error: {str(error).splitlines()[0]}")
         return 1
     json.dump(report, sys.stdout, indent=2)
@@ -206,8 +210,15 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 def _remove_everything(client: DockerClient) -> None:
+    # Every one is tried, even when removing another failed.
+    failures = []
     for info in list_containers(client):
-        remove_container(client, info.container_id)
+        try:
+            remove_container(client, info.container_id)
+        except EnvironmentsError as error:
+            failures.append(f"{info.name}: {error}")
+    if failures:
+        _progress("could not remove: " + "; ".join(failures))
 
 
 def _progress(message: str) -> None:

@@ -29,6 +29,40 @@ _UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 # VNC password authentication (RFB "VNC auth") uses at most 8 characters.
 MAX_VNC_PASSWORD = 8
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Longer passwords are not applied reliably inside the container.
+MAX_SSH_PASSWORD = 256
+# Docker refuses less memory than this; less /dev/shm than Docker's own
+# default would bring back Chromium's crashes on heavy pages.
+MIN_MEMORY_LIMIT = 6 * 2**20
+MIN_SHM_SIZE = 64 * 2**20
+# Accounts of a Debian system that an SSH login must not take over.
+SYSTEM_ACCOUNTS = frozenset(
+    [
+        "daemon",
+        "bin",
+        "sys",
+        "sync",
+        "games",
+        "man",
+        "lp",
+        "mail",
+        "news",
+        "uucp",
+        "proxy",
+        "www-data",
+        "backup",
+        "list",
+        "irc",
+        "gnats",
+        "nobody",
+        "sshd",
+        "messagebus",
+        "_apt",
+        "systemd-network",
+        "systemd-resolve",
+        "systemd-timesync",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -90,12 +124,12 @@ def load_config() -> EnvironmentConfig:
         base_image=_base_image(),
         container_prefix=prefix,
         bind_address=_ip_address("ENV_BIND_ADDRESS"),
-        ssh_user=_matching("ENV_SSH_USER", _UNIX_USER, "a Unix user name"),
+        ssh_user=_ssh_user(),
         ssh_password=_password("ENV_SSH_PASSWORD", max_length=None),
         vnc_password=_password("ENV_VNC_PASSWORD", max_length=MAX_VNC_PASSWORD),
         health_check_timeout=_positive_number("ENV_HEALTH_CHECK_TIMEOUT"),
         health_check_interval=_positive_number("ENV_HEALTH_CHECK_INTERVAL"),
-        shm_size=_matching("ENV_SHM_SIZE", _BYTE_SIZE, "a size such as 512m or 1g"),
+        shm_size=_shm_size(),
         memory_limit=_memory_limit(),
         pids_limit=_positive_integer("ENV_PIDS_LIMIT"),
     )
@@ -129,12 +163,19 @@ def validate_credentials(ssh_user: str, ssh_password: str, vnc_password: str) ->
     Raises:
         InvalidValueError: naming the part that cannot be used (never its value).
     """
-    if not _UNIX_USER.fullmatch(ssh_user or ""):
-        raise InvalidValueError("credentials.ssh_user", "a Unix user name", ssh_user)
-    if not ssh_password:
-        raise InvalidValueError("credentials.ssh_password", "a password")
-    if not vnc_password:
-        raise InvalidValueError("credentials.vnc_password", "a password")
+    for name, value in (
+        ("ssh_user", ssh_user),
+        ("ssh_password", ssh_password),
+        ("vnc_password", vnc_password),
+    ):
+        if not isinstance(value, str) or not value:
+            raise InvalidValueError(f"credentials.{name}", "a non-empty string")
+    if not _UNIX_USER.fullmatch(ssh_user) or ssh_user in SYSTEM_ACCOUNTS:
+        raise InvalidValueError(
+            "credentials.ssh_user",
+            "root or a Unix user name that is not a system account",
+            ssh_user,
+        )
     _check_password("credentials.ssh_password", ssh_password, max_length=None)
     _check_password(
         "credentials.vnc_password", vnc_password, max_length=MAX_VNC_PASSWORD
@@ -187,6 +228,17 @@ def _base_image() -> str:
     return value
 
 
+def _ssh_user() -> str:
+    value = _setting("ENV_SSH_USER")
+    if not _UNIX_USER.fullmatch(value) or value in SYSTEM_ACCOUNTS:
+        raise InvalidValueError(
+            "ENV_SSH_USER",
+            "root or a Unix user name that is not a system account",
+            value,
+        )
+    return value
+
+
 def _ip_address(name: str) -> str:
     value = _setting(name)
     try:
@@ -207,6 +259,10 @@ def _check_password(name: str, value: str, *, max_length: int | None) -> None:
     # The value itself never appears in an error: it is a secret.
     if "\n" in value or "\r" in value:
         raise InvalidValueError(name, "a password on a single line")
+    if not value.isprintable():
+        raise InvalidValueError(name, "a password without control characters")
+    if len(value) > MAX_SSH_PASSWORD:
+        raise InvalidValueError(name, f"at most {MAX_SSH_PASSWORD} characters")
     if max_length is not None and not (value.isascii() and value.isprintable()):
         # VNC authentication works on bytes; client and server must agree on them.
         raise InvalidValueError(name, "printable ASCII characters only")
@@ -234,8 +290,26 @@ def _memory_limit() -> str:
     value = _setting("ENV_MEMORY_LIMIT")
     if value.lower() in ("", "0", "none"):
         return ""
-    if not _BYTE_SIZE.fullmatch(value):
+    if not _BYTE_SIZE.fullmatch(value) or _bytes(value) < MIN_MEMORY_LIMIT:
         raise InvalidValueError(
-            "ENV_MEMORY_LIMIT", "a size such as 2g, or 'none' for no limit", value
+            "ENV_MEMORY_LIMIT",
+            "a size of at least 6m such as 2g, or 'none' for no limit",
+            value,
         )
     return value
+
+
+def _shm_size() -> str:
+    value = _setting("ENV_SHM_SIZE")
+    if not _BYTE_SIZE.fullmatch(value) or _bytes(value) < MIN_SHM_SIZE:
+        raise InvalidValueError(
+            "ENV_SHM_SIZE", "a size of at least 64m such as 1g", value
+        )
+    return value
+
+
+def _bytes(size: str) -> int:
+    """Bytes in a size such as 512m (Docker's units: b, k, m, g)."""
+    unit = size[-1].lower()
+    factor = {"b": 1, "k": 2**10, "m": 2**20, "g": 2**30}.get(unit)
+    return int(size) if factor is None else int(size[:-1]) * factor

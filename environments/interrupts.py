@@ -4,7 +4,8 @@ CI timeouts, `timeout` and closed terminals end a process with SIGTERM or
 SIGHUP, whose default action kills it on the spot: any container it was
 starting would stay behind. Inside `termination_as_interrupt()` those signals
 raise KeyboardInterrupt instead, which the services already handle by
-removing what they created.
+removing what they created; `interrupts_deferred()` keeps a further signal
+from cutting that removal short.
 """
 
 import signal
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+DEFERRED_SIGNALS = (signal.SIGINT, *TERMINATION_SIGNALS)
 
 
 class Received:
@@ -43,3 +45,30 @@ def termination_as_interrupt() -> Iterator[Received]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and termination signals until the block (a clean-up) ends.
+
+    A second Ctrl-C while a container is being removed must not cut the
+    removal short; the interrupt is raised once the block is done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    arrived: list[int] = []
+
+    def remember(number: int, frame: FrameType | None) -> None:
+        arrived.append(number)
+
+    previous = {number: signal.signal(number, remember) for number in DEFERRED_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if arrived:
+        # Hand the first one on to whatever handled it before.
+        signal.raise_signal(arrived[0])

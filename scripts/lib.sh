@@ -25,11 +25,15 @@ ensure_python_env() {
         say "creating .venv"
         python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
     fi
-    if [ ! -f "$stamp" ] || [ "$REPO_ROOT/pyproject.toml" -nt "$stamp" ]; then
+    # The stamp names this checkout and its dependency list: a new clone or a
+    # changed pyproject.toml installs again, anything else does not.
+    local wanted
+    wanted="$REPO_ROOT $(sha256sum "$REPO_ROOT/pyproject.toml" | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
         say "installing the project and its development tools into .venv"
         "$PYTHON" -m pip install --quiet --upgrade pip
         "$PYTHON" -m pip install --quiet -e "$REPO_ROOT[dev]"
-        touch "$stamp"
+        printf '%s\n' "$wanted" > "$stamp"
     fi
 }
 

@@ -54,8 +54,10 @@ def verify_playwright_connection(
             finally:
                 browser.close()
     except (PlaywrightError, OSError) as error:
-        # OSError: the Playwright driver itself could not be started.
-        logger.warning("Playwright over %s failed: %s", url, error)
+        # OSError: the Playwright driver itself could not be started. Only the
+        # first line: Playwright appends a long call log.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else error
+        logger.warning("Playwright over %s failed: %s", url, reason)
         return False
     if answer != "ready:42":
         logger.warning(

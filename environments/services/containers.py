@@ -32,6 +32,7 @@ from environments.exceptions import (
     InvalidValueError,
     NotManagedError,
 )
+from environments.interrupts import interrupts_deferred
 from environments.services._docker import (
     LABEL_CREATE_REQUEST,
     LABEL_CREATED,
@@ -212,12 +213,22 @@ def remove_container(client: DockerClient, container_id: str) -> None:
                 container.name or container_id, config.container_prefix
             )
         forget_credentials(container.id or "")
-        try:
-            # force kills at once: there is nothing inside worth a stop grace.
-            container.remove(force=True, v=True)
-        except NotFound:
-            return
+        with interrupts_deferred():
+            _force_remove(container)
     logger.info("removed container %s", container.name)
+
+
+def _force_remove(container: Container) -> None:
+    """Remove at once; gone already or going already is success."""
+    try:
+        # force kills at once: there is nothing inside worth a stop grace.
+        container.remove(force=True, v=True)
+    except NotFound:
+        return
+    except APIError as error:
+        # 409: an earlier (perhaps interrupted) request is removing it.
+        if error.status_code != 409 or "in progress" not in str(error.explanation):
+            raise
 
 
 def _create_replacing_stale(
@@ -350,9 +361,8 @@ def _info_from(
 
 def _remove_quietly(container: Container) -> None:
     try:
-        container.remove(force=True, v=True)
+        with interrupts_deferred():
+            _force_remove(container)
         logger.info("removed container %s after a failed start", container.name)
-    except NotFound:
-        pass
     except Exception as error:
         logger.warning("could not remove container %s: %s", container.name, error)

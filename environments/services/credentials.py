@@ -73,12 +73,24 @@ def remember_credentials(
 ) -> None:
     """Keep an environment's credentials for later calls in this process."""
     with _known_lock:
+        for key in [k for k, (cid, _) in _known.items() if cid == container_id]:
+            del _known[key]
         _known[(ports.host, ports.ssh)] = (container_id, credentials)
 
 
-def known_credentials(ports: ContainerPorts) -> Credentials | None:
-    """The credentials of the environment at `ports`, if this process made it."""
+def known_credentials(
+    ports: ContainerPorts, container_id: str = ""
+) -> Credentials | None:
+    """The credentials of an environment this process made, if it knows them.
+
+    By `container_id` when given (that survives a `docker restart`, which
+    changes the ports), else by the address of the SSH port.
+    """
     with _known_lock:
+        if container_id:
+            for cid, credentials in _known.values():
+                if cid == container_id:
+                    return credentials
         entry = _known.get((ports.host, ports.ssh))
     return entry[1] if entry else None
 

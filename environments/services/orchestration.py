@@ -239,7 +239,10 @@ def verify_ssh(info: ContainerInfo) -> bool:
     """Log in over SSH and run a command; False (logged) if that fails."""
     ssh: paramiko.SSHClient | None = None
     try:
-        ssh = create_ssh_connection(info.ports, credentials=info.credentials)
+        credentials = info.credentials or known_credentials(
+            info.ports, info.container_id
+        )
+        ssh = create_ssh_connection(info.ports, credentials=credentials)
         result = execute_ssh_command(ssh, "echo auto-tester-ok", timeout=30)
     except SSHError as error:
         logger.warning("SSH verification of %s failed: %s", info.name, error)
@@ -257,7 +260,7 @@ def verify_vnc(info: ContainerInfo) -> bool:
     """Read the RFB greeting and log in when the password is known."""
     if not check_vnc_connection(info.ports):
         return False
-    credentials = info.credentials or known_credentials(info.ports)
+    credentials = info.credentials or known_credentials(info.ports, info.container_id)
     password = credentials.vnc_password if credentials else ""
     password = password or load_config().vnc_password
     if not password:

@@ -115,9 +115,10 @@ def _login(credentials: Credentials | None) -> tuple[str, str]:
     config = load_config()
     if not config.ssh_password:
         raise SSHError(
-            "No SSH password for this environment: pass "
-            "credentials=info.credentials from provision_environment (another "
-            "process made it), or pin ENV_SSH_PASSWORD in the settings"
+            "No SSH password known for this environment: pass "
+            "credentials=info.credentials from provision_environment (needed when "
+            "another process made it, or after a docker restart changed its "
+            "ports), or pin ENV_SSH_PASSWORD in the settings"
         )
     return config.ssh_user, config.ssh_password
 

@@ -16,7 +16,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from environments.config import load_config, parse_seconds, validate_name_suffix
 from environments.exceptions import EnvironmentsError
-from environments.interrupts import Received, termination_as_interrupt
+from environments.interrupts import (
+    Received,
+    interrupts_deferred,
+    termination_as_interrupt,
+)
 from environments.management.commands._reporting import (
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -73,6 +77,7 @@ class Command(BaseCommand):
         self.as_json = bool(options["json"])
         self.verbosity = int(options["verbosity"])
         self.steps: list[dict[str, Any]] = []
+        self.left_behind = ""  # a container whose removal did not complete
         self.report: dict[str, Any] = {"ok": False, "steps": self.steps}
         name_suffix = options["name_suffix"] or f"smoke-{secrets.token_hex(3)}"
         keep = bool(options["no_cleanup"])
@@ -98,7 +103,13 @@ class Command(BaseCommand):
         except EnvironmentsError as error:
             self._fail(error, exit_status_for(error))
         except KeyboardInterrupt:
-            message = "Interrupted" + ("" if keep else "; nothing was left running")
+            if self.left_behind:
+                message = (
+                    f"Interrupted; the container {self.left_behind} may still exist "
+                    f"(remove it with: docker rm -f {self.left_behind})"
+                )
+            else:
+                message = "Interrupted" + ("" if keep else "; nothing was left running")
             self.report["error"] = message
             # As a shell reports it: 128 + the signal's number (SIGINT: 130).
             status = (
@@ -142,13 +153,17 @@ class Command(BaseCommand):
             self.report["ok"] = all(results.values())
         finally:
             # Also on failures and interrupts; --no-cleanup keeps it on purpose.
+            # A further Ctrl-C waits until the removal is done.
             try:
                 if info is not None and not keep:
-                    self._step(
-                        "teardown",
-                        "Removing the container",
-                        lambda: teardown_environment(client, info.container_id),
-                    )
+                    self.left_behind = info.name
+                    with interrupts_deferred():
+                        self._step(
+                            "teardown",
+                            "Removing the container",
+                            lambda: teardown_environment(client, info.container_id),
+                        )
+                    self.left_behind = ""
             finally:
                 close_docker_client(client)
 
@@ -206,7 +221,7 @@ class Command(BaseCommand):
         lines = [
             "The environment is kept running (--no-cleanup):",
             f"  SSH:  ssh -p {ports.ssh} {user}@{ports.host}",
-            f"  VNC:  {ports.host}:{ports.vnc}",
+            f"  VNC:  {_address(ports.host, ports.vnc)}",
             f"  CDP:  {get_playwright_cdp_url(ports)}",
         ]
         if credentials is not None:
@@ -218,7 +233,7 @@ class Command(BaseCommand):
         lines.append(f"  Remove it with: docker rm -f {info.name}")
         self.report["kept"] = {
             "ssh_command": f"ssh -p {ports.ssh} {user}@{ports.host}",
-            "vnc_address": f"{ports.host}:{ports.vnc}",
+            "vnc_address": _address(ports.host, ports.vnc),
             "cdp_url": get_playwright_cdp_url(ports),
             "remove_command": f"docker rm -f {info.name}",
         }
@@ -240,3 +255,8 @@ class Command(BaseCommand):
         if self.verbosity >= 1 and not self.as_json:
             self.stdout.write(text, ending=ending)
             self.stdout.flush()
+
+
+def _address(host: str, port: int) -> str:
+    """host:port, with an IPv6 host in brackets so the port stays readable."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -62,6 +62,9 @@ def test_bind_address_must_be_an_ip_address(settings: Settings, raw: str) -> Non
         ("ENV_SHM_SIZE", "1.5g"),
         ("ENV_SHM_SIZE", "512mb"),
         ("ENV_MEMORY_LIMIT", "-1g"),
+        ("ENV_MEMORY_LIMIT", "512"),
+        ("ENV_SHM_SIZE", "1"),
+        ("ENV_SHM_SIZE", "32m"),
         ("ENV_MEMORY_LIMIT", "2 gigabytes"),
         ("ENV_PIDS_LIMIT", "0"),
         ("ENV_PIDS_LIMIT", "-1"),
@@ -237,7 +240,7 @@ def test_a_vnc_password_must_be_printable_ascii(
 ) -> None:
     settings.ENV_VNC_PASSWORD = password
 
-    with pytest.raises(InvalidValueError, match="ASCII") as caught:
+    with pytest.raises(InvalidValueError, match=r"ASCII|control") as caught:
         load_config()
 
     assert password not in str(caught.value)

@@ -477,3 +477,33 @@ def test_given_credentials_are_checked_before_anything_is_created(
         create_container(as_docker_client(fake_client), "a", credentials=given)
 
     assert fake_client.containers.create_calls == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        Credentials("daemon", "pw", "vncpw"),
+        Credentials("root", "x" * 257, "vncpw"),
+        Credentials("root", "nul\x00byte", "vncpw"),
+        Credentials("root", 12345, "vncpw"),  # type: ignore[arg-type]  # wrong type on purpose
+    ],
+)
+def test_system_accounts_overlong_or_odd_passwords_are_refused_up_front(
+    fake_client: FakeDockerClient, given: Credentials
+) -> None:
+    with pytest.raises(InvalidValueError, match="credentials"):
+        create_container(as_docker_client(fake_client), "a", credentials=given)
+
+    assert fake_client.containers.create_calls == []
+
+
+def test_credentials_are_found_by_container_id_after_the_ports_changed(
+    fake_client: FakeDockerClient,
+) -> None:
+    info = create_container(as_docker_client(fake_client), "a")
+    new_ports = ContainerPorts(ssh=1, vnc=2, playwright_cdp=3)
+
+    assert credentials.known_credentials(new_ports) is None
+    assert (
+        credentials.known_credentials(new_ports, info.container_id) == info.credentials
+    )
