@@ -162,6 +162,6 @@ def test_a_terminated_run_removes_its_container_and_says_so_in_one_line(
 def _names_ending(client: DockerClient, suffix: str) -> list[str]:
     return [
         c.name or ""
-        for c in client.containers.list(all=True)
+        for c in client.containers.list(all=True, ignore_removed=True)
         if (c.name or "").endswith(suffix)
     ]

@@ -88,7 +88,7 @@ def test_interrupt_during_provisioning_removes_the_container(
 
     assert f"{TEST_PREFIX}-interrupted" not in _names(docker_client)
     assert not docker_client.containers.list(
-        all=True, filters={"name": f"{TEST_PREFIX}-interrupted"}
+        all=True, ignore_removed=True, filters={"name": f"{TEST_PREFIX}-interrupted"}
     )
 
 

@@ -149,7 +149,7 @@ def test_teardown_twice_succeeds_and_removes_the_container(
         c.container_id for c in list_containers(docker_client)
     ]
     assert not docker_client.containers.list(
-        all=True, filters={"id": info.container_id}
+        all=True, ignore_removed=True, filters={"id": info.container_id}
     )
 
 

@@ -66,6 +66,6 @@ def test_one_failure_removes_all_the_others_and_names_the_failed_one(
 
 def _id_of(client: DockerClient, suffix: str) -> str:
     matches = client.containers.list(
-        all=True, filters={"name": f"{TEST_PREFIX}-{suffix}"}
+        all=True, ignore_removed=True, filters={"name": f"{TEST_PREFIX}-{suffix}"}
     )
     return (matches[0].id or "") if matches else ""

@@ -186,7 +186,7 @@ def test_a_stopped_environment_of_ours_is_replaced(docker_client: DockerClient) 
     try:
         assert second.container_id != first.container_id
         assert not docker_client.containers.list(
-            all=True, filters={"id": first.container_id}
+            all=True, ignore_removed=True, filters={"id": first.container_id}
         )
     finally:
         teardown_environment(docker_client, second.container_id)
