@@ -23,6 +23,7 @@ from environments.exceptions import (
     ProvisioningError,
     SSHError,
 )
+from environments.interrupts import interrupts_deferred
 from environments.services.browser import verify_playwright_connection
 from environments.services.containers import (
     create_container,
@@ -171,14 +172,15 @@ def provision_environments(
     except BaseException:
         # A failure or an interrupt: stop what has not started, call off the
         # starts in progress (each removes its own container), then remove
-        # every environment that did start.
-        cancel.set()
-        for future in futures:
-            future.cancel()
-        pool.shutdown(wait=True)
-        for future in futures:
-            if not future.cancelled() and future.exception() is None:
-                _remove_after_failure(client, future.result())
+        # every environment that did start. A further Ctrl-C waits for that.
+        with interrupts_deferred():
+            cancel.set()
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True)
+            for future in futures:
+                if not future.cancelled() and future.exception() is None:
+                    _remove_after_failure(client, future.result())
         raise
     finally:
         pool.shutdown(wait=True)
