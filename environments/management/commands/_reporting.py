@@ -1,5 +1,7 @@
 """Helpers shared by the app's management commands."""
 
+from django.core.management.base import CommandError
+
 from environments.exceptions import (
     BaseImageMissingError,
     DockerEngineUnavailableError,
@@ -32,3 +34,9 @@ def split_message(error: BaseException) -> tuple[str, str]:
     """Split an error into its first line and the details that follow."""
     headline, _, details = str(error).partition("\n")
     return headline, details
+
+
+def command_error(error: EnvironmentsError) -> CommandError:
+    """The one-line CommandError, with its exit status, for an app error."""
+    headline, _ = split_message(error)
+    return CommandError(headline, returncode=exit_status_for(error))

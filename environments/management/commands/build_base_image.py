@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from environments.config import load_config
 from environments.exceptions import EnvironmentsError
-from environments.management.commands._reporting import exit_status_for, split_message
+from environments.management.commands._reporting import command_error
 from environments.services import close_docker_client, get_docker_client
 from environments.services.base_image import (
     DEFAULT_SUITE,
@@ -43,7 +43,6 @@ class Command(BaseCommand):
             finally:
                 close_docker_client(client)
         except EnvironmentsError as error:
-            headline, _ = split_message(error)
-            raise CommandError(headline, returncode=exit_status_for(error)) from error
+            raise command_error(error) from error
         image = load_config().base_image
         self.stdout.write(self.style.SUCCESS(f"Base image {image}: {outcome}."))

@@ -9,10 +9,10 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from environments.exceptions import EnvironmentsError, InvalidValueError
-from environments.management.commands._reporting import exit_status_for, split_message
+from environments.management.commands._reporting import command_error
 from environments.services import (
     cleanup_environments,
     close_docker_client,
@@ -72,8 +72,7 @@ class Command(BaseCommand):
             finally:
                 close_docker_client(client)
         except EnvironmentsError as error:
-            headline, _ = split_message(error)
-            raise CommandError(headline, returncode=exit_status_for(error)) from error
+            raise command_error(error) from error
 
         verb = "Would remove" if dry_run else "Removed"
         for info in selected:

@@ -24,7 +24,7 @@ from environments.interrupts import (
 from environments.management.commands._reporting import (
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
-    exit_status_for,
+    command_error,
     split_message,
 )
 from environments.services import (
@@ -101,7 +101,7 @@ class Command(BaseCommand):
                 name_suffix, rebuild=options["rebuild"], keep=keep, timeout=timeout
             )
         except EnvironmentsError as error:
-            self._fail(error, exit_status_for(error))
+            self._fail(error)
         except KeyboardInterrupt:
             if self.left_behind:
                 message = (
@@ -243,12 +243,13 @@ class Command(BaseCommand):
         for line in lines:
             self._say(line)
 
-    def _fail(self, error: EnvironmentsError, status: int) -> None:
-        headline, details = split_message(error)
+    def _fail(self, error: EnvironmentsError) -> None:
+        # Details such as a container's log tail go above the one-line error.
+        _, details = split_message(error)
         self.report["error"] = str(error)
         if details and self.verbosity >= 1 and not self.as_json:
             self.stderr.write(details)
-        raise CommandError(headline, returncode=status) from error
+        raise command_error(error) from error
 
     def _say(self, text: str, ending: str = "\n") -> None:
         # With --json the only thing on stdout is the JSON object.
