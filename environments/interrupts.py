@@ -10,7 +10,7 @@ from cutting that removal short.
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -28,23 +28,13 @@ class Received:
 def termination_as_interrupt() -> Iterator[Received]:
     """Turn SIGTERM and SIGHUP into KeyboardInterrupt while the block runs."""
     received = Received()
-    if threading.current_thread() is not threading.main_thread():
-        # Signal handlers can only be set from the main thread.
-        yield received
-        return
 
     def interrupt(number: int, frame: FrameType | None) -> None:
         received.number = number
         raise KeyboardInterrupt
 
-    previous = {
-        number: signal.signal(number, interrupt) for number in TERMINATION_SIGNALS
-    }
-    try:
+    with _handling(TERMINATION_SIGNALS, interrupt):
         yield received
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 @contextmanager
@@ -54,21 +44,31 @@ def interrupts_deferred() -> Iterator[None]:
     A second Ctrl-C while a container is being removed must not cut the
     removal short; the interrupt is raised once the block is done.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
     arrived: list[int] = []
 
     def remember(number: int, frame: FrameType | None) -> None:
         arrived.append(number)
 
-    previous = {number: signal.signal(number, remember) for number in DEFERRED_SIGNALS}
-    try:
+    with _handling(DEFERRED_SIGNALS, remember):
         yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
     if arrived:
         # Hand the first one on to whatever handled it before.
         signal.raise_signal(arrived[0])
+
+
+@contextmanager
+def _handling(
+    numbers: tuple[int, ...], handler: Callable[[int, FrameType | None], None]
+) -> Iterator[None]:
+    """Install `handler` for `numbers` during the block, then restore the old ones."""
+    if threading.current_thread() is not threading.main_thread():
+        # Signal handlers can only be set from the main thread.
+        yield
+        return
+
+    previous = {number: signal.signal(number, handler) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
