@@ -79,18 +79,18 @@ def log_tail(container: Container, lines: int = LOG_TAIL_LINES) -> str:
     return str(raw).rstrip()
 
 
-def pull_reason_if_missing(client: DockerClient, reference: str) -> str:
+def find_or_pull_image(client: DockerClient, reference: str) -> tuple[str, str]:
     """Make sure image `reference` is present, pulling it if needed.
 
-    Returns "" when the image is there, else why it could not be pulled.
+    Returns ("present", ""), ("pulled", "") or ("missing", why the pull failed).
     """
     try:
         client.images.get(reference)
-        return ""
+        return "present", ""
     except (ImageNotFound, NotFound):
         pass
     try:
         client.images.pull(reference)
     except DockerException as error:
-        return str(error).splitlines()[0][:200]
-    return ""
+        return "missing", str(error).splitlines()[0][:200]
+    return "pulled", ""

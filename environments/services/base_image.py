@@ -14,11 +14,10 @@ import tempfile
 from pathlib import Path
 
 from docker import DockerClient
-from docker.errors import ImageNotFound, NotFound
 
 from environments.config import load_config, split_image_reference
 from environments.exceptions import ImageBuildError, InvalidValueError
-from environments.services._docker import docker_errors, pull_reason_if_missing
+from environments.services._docker import docker_errors, find_or_pull_image
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +36,9 @@ def ensure_base_image(client: DockerClient, *, suite: str = DEFAULT_SUITE) -> st
     """
     config = load_config()
     with docker_errors("Looking up the base image", config.docker_host):
-        try:
-            client.images.get(config.base_image)
-            return "present"
-        except (ImageNotFound, NotFound):
-            pass
-        reason = pull_reason_if_missing(client, config.base_image)
-    if not reason:
-        return "pulled"
+        outcome, reason = find_or_pull_image(client, config.base_image)
+    if outcome != "missing":
+        return outcome
     logger.info("cannot pull %s (%s); bootstrapping it", config.base_image, reason)
     build_base_image(client, suite=suite)
     return "built"

@@ -18,7 +18,7 @@ from environments.exceptions import BaseImageMissingError, ImageBuildError
 from environments.services._docker import (
     LABEL_CONTEXT_DIGEST,
     docker_errors,
-    pull_reason_if_missing,
+    find_or_pull_image,
 )
 
 logger = logging.getLogger(__name__)
@@ -140,6 +140,6 @@ def _require_base_image(
     client: DockerClient, base_image: str, docker_host: str
 ) -> None:
     with docker_errors("Looking up the base image", docker_host):
-        reason = pull_reason_if_missing(client, base_image)
-    if reason:
+        outcome, reason = find_or_pull_image(client, base_image)
+    if outcome == "missing":
         raise BaseImageMissingError(base_image, reason)
